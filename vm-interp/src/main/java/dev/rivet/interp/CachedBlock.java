@@ -1,0 +1,26 @@
+package dev.rivet.interp;
+
+import dev.rivet.ir.IrBlock;
+
+/**
+ * A translated block as the dispatcher holds it: the IR plus run-time bookkeeping
+ * (execution count for tiering, validity, and one remembered successor per exit kind
+ * so that hot paths skip the cache lookup).
+ */
+public final class CachedBlock {
+    public final IrBlock block;
+    public final long pc;
+    public final int mode;
+    /** Times this block was entered; the JIT's tiering policy reads it. */
+    public long executions;
+    /** Cleared when the guest code under the block changes; never set again. */
+    public boolean valid = true;
+    /** Last successor seen through the taken (mid-block) exit and the final exit. */
+    CachedBlock nextTaken, nextFall;
+
+    CachedBlock(IrBlock block) {
+        this.block = block;
+        this.pc = block.pc;
+        this.mode = block.mode;
+    }
+}

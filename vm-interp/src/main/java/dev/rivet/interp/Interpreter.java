@@ -1,0 +1,139 @@
+package dev.rivet.interp;
+
+import dev.rivet.core.riscv.Cause;
+import dev.rivet.core.riscv.Hart;
+import dev.rivet.ir.CodeSource;
+import dev.rivet.ir.IrBlock;
+import dev.rivet.ir.riscv.RiscvDecoder;
+
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The execution loop of one hart: find the block at the PC (successor link, jump cache,
+ * map, else decode), run it, and between blocks take interrupts and honour stop
+ * requests. Interrupts are checked at every block exit; a block is at most
+ * {@link RiscvDecoder#MAX_INSNS} instructions, so latency is bounded.
+ */
+public final class Interpreter {
+    /** Why {@link #run} returned. */
+    public enum StopReason {
+        /** {@link Hart#requestStop()} was called (e.g. the guest powered off). */
+        STOPPED,
+        /** The instruction budget ran out. */
+        BUDGET
+    }
+
+    private final Hart hart;
+    private final RiscvDecoder decoder = new RiscvDecoder();
+    private final BlockCache cache = new BlockCache();
+    private final CodeSource fetch;
+
+    public Interpreter(Hart hart) {
+        this.hart = hart;
+        this.fetch = hart::fetchParcel;
+        hart.codePages().setInvalidator(cache::invalidatePage);
+    }
+
+    public BlockCache cache() {
+        return cache;
+    }
+
+    /**
+     * Runs until a stop is requested or at least {@code maxInstructions} more
+     * instructions have retired (checked between blocks).
+     */
+    public StopReason run(long maxInstructions) {
+        final Hart h = hart;
+        final long limit = maxInstructions == Long.MAX_VALUE ? Long.MAX_VALUE : h.instret + maxInstructions;
+        CachedBlock cb = lookup(h);
+        while (true) {
+            cb.executions++;
+            int how = BlockExecutor.execute(cb.block, h);
+            if (h.mip != 0 && takeInterrupt(h)) {
+                how = BlockExecutor.EXIT_SYSTEM;
+            }
+            if (h.stopRequested) {
+                return StopReason.STOPPED;
+            }
+            if (h.instret >= limit) {
+                return StopReason.BUDGET;
+            }
+            CachedBlock next;
+            switch (how) {
+                case BlockExecutor.EXIT_TAKEN -> {
+                    next = cb.nextTaken;
+                    if (next == null || next.pc != h.pc || !next.valid) {
+                        next = lookup(h);
+                        cb.nextTaken = chainable(cb, next);
+                    }
+                }
+                case BlockExecutor.EXIT_FALL -> {
+                    next = cb.nextFall;
+                    if (next == null || next.pc != h.pc || !next.valid) {
+                        next = lookup(h);
+                        cb.nextFall = chainable(cb, next);
+                    }
+                }
+                case BlockExecutor.EXIT_FLUSH -> {
+                    cache.flush();
+                    h.codePages().clear();
+                    next = lookup(h);
+                }
+                case BlockExecutor.EXIT_WFI -> {
+                    waitForInterrupt(h);
+                    if (h.stopRequested) {
+                        return StopReason.STOPPED;
+                    }
+                    next = lookup(h);
+                }
+                default -> next = lookup(h);
+            }
+            cb = next;
+        }
+    }
+
+    /**
+     * Successor links are kept only within one page and one mode: the key of a block is
+     * its physical PC, and a virtual PC in another page may map elsewhere next time.
+     */
+    private static CachedBlock chainable(CachedBlock from, CachedBlock to) {
+        return to.mode == from.mode && ((to.pc ^ from.pc) & ~0xFFFL) == 0 ? to : null;
+    }
+
+    private CachedBlock lookup(Hart h) {
+        int mode = h.codeMode();
+        long pc = h.pc;
+        CachedBlock cb = cache.probe(pc, mode);
+        if (cb != null) {
+            return cb;
+        }
+        long phys = h.fetchPhys(pc);
+        if (phys != -1) {
+            cb = cache.find(pc, phys, mode);
+            if (cb != null) {
+                return cb;
+            }
+        }
+        IrBlock b = decoder.decode(pc, phys == -1 ? pc : phys, mode, fetch);
+        return cache.insert(b);
+    }
+
+    private static boolean takeInterrupt(Hart h) {
+        int irq = h.pendingInterrupt();
+        if (irq < 0) {
+            return false;
+        }
+        h.trap(Cause.INTERRUPT | irq, 0);
+        return true;
+    }
+
+    /** wfi: park the hart thread until an enabled interrupt is pending (no spinning). */
+    private static void waitForInterrupt(Hart h) {
+        h.hartThread = Thread.currentThread();
+        while ((h.mip & h.mie) == 0 && !h.stopRequested) {
+            LockSupport.parkNanos(h, TimeUnit.MILLISECONDS.toNanos(10));
+        }
+        takeInterrupt(h);
+    }
+}

@@ -1,0 +1,55 @@
+package dev.rivet.platform.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+import java.io.PrintWriter;
+
+/**
+ * {@code vmctl}: the command-line front end. Errors are one line on stderr with a
+ * non-zero exit status; no stack traces reach the user.
+ */
+@Command(name = "vmctl", mixinStandardHelpOptions = true, version = "rivet 0.1.0",
+        description = "Rivet machine emulator.",
+        subcommands = {RunCommand.class, CommandLine.HelpCommand.class})
+public final class Vmctl implements Runnable {
+    /** Exit status for bad command lines and unusable input files. */
+    public static final int EXIT_USAGE = 2;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing command (try: vmctl run)");
+    }
+
+    public static void main(String[] args) {
+        System.exit(execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    /** Runs vmctl with the given streams and returns the exit status (for tests). */
+    public static int execute(String[] args, PrintWriter out, PrintWriter err) {
+        CommandLine cl = new CommandLine(new Vmctl());
+        cl.setOut(out);
+        cl.setErr(err);
+        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            err.println("vmctl: " + oneLine(ex));
+            return 1;
+        });
+        cl.setParameterExceptionHandler((ex, a) -> {
+            err.println("vmctl: " + ex.getMessage());
+            err.println("Try 'vmctl " + (ex.getCommandLine() == cl ? "" : ex.getCommandLine().getCommandName() + " ") + "--help'.");
+            return EXIT_USAGE;
+        });
+        return cl.execute(args);
+    }
+
+    static String oneLine(Throwable t) {
+        String m = t.getMessage();
+        if (m == null || m.isBlank()) {
+            m = t.getClass().getSimpleName();
+        }
+        return m.lines().findFirst().orElse(m);
+    }
+}
