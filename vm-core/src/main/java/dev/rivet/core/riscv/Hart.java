@@ -48,9 +48,13 @@ public final class Hart {
     public final FpStatus fp = new FpStatus();
     public int frm;
 
-    /** Retired instructions; mcycle runs at one cycle per instruction plus an offset. */
+    /**
+     * Instructions retired since reset: monotonic, never written by the guest (budgets and
+     * the deterministic clock rely on that). The guest-visible minstret/mcycle are this
+     * plus offsets that CSR writes adjust.
+     */
     public long instret;
-    private long cycleOffset;
+    private long instretOffset, cycleOffset;
 
     // Machine-level CSRs kept as plain fields (only the hart thread touches them).
     public long mstatus;
@@ -148,6 +152,7 @@ public final class Hart {
         fp.flags = 0;
         frm = 0;
         instret = 0;
+        instretOffset = 0;
         cycleOffset = 0;
         mstatus = (long) PRIV_M << MSTATUS_MPP_SHIFT;
         misa = (2L << 62) | misaBit('I') | misaBit('M') | misaBit('A') | misaBit('F') | misaBit('D') | misaBit('C');
@@ -587,7 +592,7 @@ public final class Hart {
                 return instret + cycleOffset;
             }
             case INSTRET, MINSTRET -> {
-                return instret;
+                return instret + instretOffset;
             }
             case TIME -> {
                 if (timeSource == null) {
@@ -683,8 +688,10 @@ public final class Hart {
                 fp.flags = (int) v & 0x1F;
                 frm = (int) (v >>> 5) & 7;
             }
-            case MCYCLE -> cycleOffset = v - instret;
-            case MINSTRET -> instret = v - 1; // the writing instruction still retires (+1)
+            // The writing instruction itself still retires afterwards (+1): the next
+            // instruction reads the written value.
+            case MCYCLE -> cycleOffset = v - instret - 1;
+            case MINSTRET -> instretOffset = v - instret - 1;
             case MSTATUS -> writeMstatus(v);
             case MISA -> { } // WARL: extensions cannot be switched off
             case MEDELEG, MIDELEG -> { } // no lower privilege modes to delegate to yet

@@ -1,6 +1,5 @@
 package dev.rivet.platform.cli;
 
-import dev.rivet.core.bus.GuestErrorLog;
 import dev.rivet.platform.baremetal.BareMetalMachine;
 import dev.rivet.platform.boot.ElfFormatException;
 import dev.rivet.platform.boot.ElfImage;
@@ -33,6 +32,9 @@ final class RunCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    @CommandLine.ParentCommand
+    Vmctl vmctl;
+
     @Option(names = "--bios", paramLabel = "ELF",
             description = "Bare-metal RISC-V ELF program, loaded at its link addresses and started in M-mode.")
     Path bios;
@@ -51,7 +53,7 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        PrintStream err = System.err;
+        PrintStream err = vmctl.err;
         if (maxInstructions != null && maxInstructions <= 0) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--max-instructions must be positive");
         }
@@ -67,7 +69,8 @@ final class RunCommand implements Callable<Integer> {
         }
         BareMetalMachine m;
         try {
-            m = new BareMetalMachine(image, memory, System.out, GuestErrorLog.STDERR);
+            m = new BareMetalMachine(image, memory, vmctl.console,
+                    msg -> err.println("rivet: guest error: " + msg));
         } catch (IllegalArgumentException e) {
             err.println("vmctl: " + Vmctl.oneLine(e));
             return 1;
@@ -79,7 +82,7 @@ final class RunCommand implements Callable<Integer> {
             long t0 = System.nanoTime();
             BareMetalMachine.Result r = m.run(maxInstructions == null ? Long.MAX_VALUE : maxInstructions);
             long ns = System.nanoTime() - t0;
-            System.out.flush();
+            vmctl.console.flush();
             if (stats) {
                 err.printf("vmctl: %d instructions in %.3f s (%.1f MIPS), %d blocks translated%n",
                         r.instructions(), ns / 1e9, r.instructions() / (ns / 1e3),

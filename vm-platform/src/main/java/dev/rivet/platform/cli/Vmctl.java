@@ -3,6 +3,7 @@ package dev.rivet.platform.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
+import java.io.PrintStream;
 import java.io.PrintWriter;
 
 /**
@@ -19,20 +20,29 @@ public final class Vmctl implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    /** The guest console (raw bytes) and the user-facing error stream. */
+    final PrintStream console;
+    final PrintStream err;
+
+    Vmctl(PrintStream console, PrintStream err) {
+        this.console = console;
+        this.err = err;
+    }
+
     @Override
     public void run() {
         throw new CommandLine.ParameterException(spec.commandLine(), "missing command (try: vmctl run)");
     }
 
     public static void main(String[] args) {
-        System.exit(execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+        System.exit(execute(args, System.out, System.err));
     }
 
     /** Runs vmctl with the given streams and returns the exit status (for tests). */
-    public static int execute(String[] args, PrintWriter out, PrintWriter err) {
-        CommandLine cl = new CommandLine(new Vmctl());
-        cl.setOut(out);
-        cl.setErr(err);
+    public static int execute(String[] args, PrintStream out, PrintStream err) {
+        CommandLine cl = new CommandLine(new Vmctl(out, err));
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             err.println("vmctl: " + oneLine(ex));
             return 1;

@@ -18,14 +18,14 @@ import java.util.List;
  * header table last, so that every truncation cuts something the loader needs.
  * Sections: 0 null, 1 {@code .symtab} (sh_link 2), 2 {@code .strtab}, 3 {@code .shstrtab}.
  */
-final class ElfTestWriter {
+public final class ElfTestWriter {
     static final int PT_NOTE = 4;
     static final int PT_RISCV_ATTRIBUTES = 0x70000003;
-    static final int STB_GLOBAL = 1;
+    public static final int STB_GLOBAL = 1;
     static final int STB_WEAK = 2;
     static final int STT_NOTYPE = 0;
-    static final int STT_OBJECT = 1;
-    static final int STT_FUNC = 2;
+    public static final int STT_OBJECT = 1;
+    public static final int STT_FUNC = 2;
     static final int SHN_ABS = 0xfff1;
     static final int SYMTAB_SECTION = 1;
     static final int STRTAB_SECTION = 2;
@@ -34,8 +34,8 @@ final class ElfTestWriter {
 
     record Symbol(String name, long value, int bind, int type, int shndx) {}
 
-    static final long TEXT = 0x8000_0000L;
-    static final long DATA = 0x8000_1000L;
+    public static final long TEXT = 0x8000_0000L;
+    public static final long DATA = 0x8000_1000L;
     static final long LMA = 0x8001_0000L;
     static final long HIGH_VMA = 0xffff_ffff_8001_0000L;
 
@@ -43,7 +43,7 @@ final class ElfTestWriter {
      * The standard fixture: text, data+bss, a non-load segment, an empty PT_LOAD, a segment whose
      * load address differs from its link address, and symbols of every kind the loader filters.
      */
-    static ElfTestWriter sample() {
+    public static ElfTestWriter sample() {
         return new ElfTestWriter()
                 .entry(TEXT)
                 .load(ElfSegment.PF_R | ElfSegment.PF_X, TEXT, TEXT, pattern(0x100, 1), 0x100)
@@ -62,7 +62,7 @@ final class ElfTestWriter {
                 .symbol(".text", TEXT, STB_LOCAL, STT_SECTION);
     }
 
-    static byte[] pattern(int length, int seed) {
+    public static byte[] pattern(int length, int seed) {
         byte[] b = new byte[length];
         for (int i = 0; i < length; i++) {
             b[i] = (byte) (i * 31 + seed * 7 + 1);
@@ -76,40 +76,40 @@ final class ElfTestWriter {
     private final List<Segment> segments = new ArrayList<>();
     private final List<Symbol> symbols = new ArrayList<>();
 
-    ElfTestWriter entry(long entry) {
+    public ElfTestWriter entry(long entry) {
         this.entry = entry;
         return this;
     }
 
-    ElfTestWriter type(int elfType) {
+    public ElfTestWriter type(int elfType) {
         this.elfType = elfType;
         return this;
     }
 
-    ElfTestWriter withoutSections() {
+    public ElfTestWriter withoutSections() {
         this.sections = false;
         return this;
     }
 
-    ElfTestWriter load(int flags, long paddr, long vaddr, byte[] data, long memsz) {
+    public ElfTestWriter load(int flags, long paddr, long vaddr, byte[] data, long memsz) {
         return segment(PT_LOAD, flags, paddr, vaddr, data, memsz);
     }
 
-    ElfTestWriter segment(int type, int flags, long paddr, long vaddr, byte[] data, long memsz) {
+    public ElfTestWriter segment(int type, int flags, long paddr, long vaddr, byte[] data, long memsz) {
         segments.add(new Segment(type, flags, paddr, vaddr, data, memsz));
         return this;
     }
 
-    ElfTestWriter symbol(String name, long value, int bind, int type, int shndx) {
+    public ElfTestWriter symbol(String name, long value, int bind, int type, int shndx) {
         symbols.add(new Symbol(name, value, bind, type, shndx));
         return this;
     }
 
-    ElfTestWriter symbol(String name, long value, int bind, int type) {
+    public ElfTestWriter symbol(String name, long value, int bind, int type) {
         return symbol(name, value, bind, type, SHN_ABS);
     }
 
-    byte[] build() {
+    public byte[] build() {
         Out out = new Out();
         out.skip(EHDR_SIZE);
         long phoff = out.pos();

@@ -1,0 +1,4 @@
+/**
+ * The LWJGL display window and desktop manager app. Not built yet.
+ */
+package dev.rivet.desktop;

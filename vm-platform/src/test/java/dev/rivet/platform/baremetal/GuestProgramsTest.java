@@ -1,0 +1,102 @@
+package dev.rivet.platform.baremetal;
+
+import dev.rivet.core.bus.GuestErrorLog;
+import dev.rivet.platform.boot.ElfLoader;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * Runs the project's own bare-metal guest programs (src/test/guest, compiled during the
+ * build by the RISC-V cross compiler) on the interpreter. Each self-checking program exits
+ * through HTIF with 0 on success or the number of the first failing check.
+ */
+class GuestProgramsTest {
+    static final Path GUEST = Path.of("target", "guest");
+    static final long BUDGET = 2_000_000_000L;
+
+    record Run(int exitCode, String console, long instructions) {
+    }
+
+    static Run run(Path elf) throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        StringBuilder errors = new StringBuilder();
+        try (BareMetalMachine m = new BareMetalMachine(ElfLoader.read(elf), 64 << 20, out,
+                msg -> errors.append(msg).append('\n'))) {
+            assertTrue(m.hasHtif(), elf + " has a tohost symbol");
+            BareMetalMachine.Result r = m.run(BUDGET);
+            String console = out.toString(StandardCharsets.UTF_8);
+            if (!r.exited()) {
+                fail(elf.getFileName() + " did not exit within " + BUDGET + " instructions; pc=0x"
+                        + Long.toHexString(m.hart().pc) + "\n" + console);
+            }
+            assertEquals("", errors.toString(), "guest errors logged");
+            return new Run(r.exitCode(), console, r.instructions());
+        }
+    }
+
+    static List<Path> programs(String glob) throws IOException {
+        if (!Files.isDirectory(GUEST)) {
+            fail("guest programs were not built: " + GUEST.toAbsolutePath()
+                    + " is missing (the build runs 'make' in src/test/guest; it needs gcc-riscv64-unknown-elf and picolibc-riscv64-unknown-elf)");
+        }
+        try (Stream<Path> s = Files.list(GUEST)) {
+            return s.filter(p -> p.getFileSystem().getPathMatcher("glob:" + glob).matches(p.getFileName()))
+                    .sorted().toList();
+        }
+    }
+
+    /** Every assembly test program: exit code 0 means every check in it passed. */
+    @TestFactory
+    Stream<DynamicTest> assemblyTestPrograms() throws IOException {
+        List<Path> elfs = programs("*.elf").stream()
+                .filter(p -> Files.exists(Path.of("src/test/guest/asm", p.getFileName().toString().replace(".elf", ".S"))))
+                .toList();
+        assertFalse(elfs.isEmpty(), "no assembly test programs found");
+        return elfs.stream().map(elf -> DynamicTest.dynamicTest(elf.getFileName().toString(), () -> {
+            Run r = run(elf);
+            assertEquals(0, r.exitCode(), () -> elf.getFileName() + " failed check #" + r.exitCode() + "\n" + r.console());
+        }));
+    }
+
+    @Test
+    void helloPrintsAndExitsZero() throws Exception {
+        Run r = run(GUEST.resolve("hello.elf"));
+        assertEquals(0, r.exitCode());
+        assertTrue(r.console().contains("hello from rivet"), r.console());
+    }
+
+    /**
+     * The FP oracle: the same C program compiled for this x86-64 host and for the guest
+     * prints the result bits and exception flags of thousands of operations in every IEEE
+     * rounding mode; the guest's output must equal the host's byte for byte.
+     */
+    @Test
+    void fpOracleMatchesTheHostBitForBit() throws Exception {
+        String expected = Files.readString(GUEST.resolve("fp_oracle.expected"));
+        assertTrue(expected.lines().count() > 1000, "oracle output is substantial");
+        Run r = run(GUEST.resolve("fp_oracle.elf"));
+        assertEquals(0, r.exitCode());
+        List<String> want = expected.lines().toList();
+        List<String> got = r.console().lines().toList();
+        for (int i = 0; i < Math.min(want.size(), got.size()); i++) {
+            if (!want.get(i).equals(got.get(i))) {
+                fail("line " + (i + 1) + " differs\n  host:  " + want.get(i) + "\n  guest: " + got.get(i));
+            }
+        }
+        assertEquals(want.size(), got.size(), "line count");
+    }
+}
