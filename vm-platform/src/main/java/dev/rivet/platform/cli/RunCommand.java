@@ -27,7 +27,7 @@ import java.util.concurrent.Callable;
                 "124:--max-instructions reached before the guest exited"})
 final class RunCommand implements Callable<Integer> {
     static final int EXIT_BUDGET = 124;
-    private static final String DEMO = "/dev/rivet/platform/demo/hello.elf";
+    private static final String DEMO = "/dev/rivet/platform/demo/demo.elf";
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -5,6 +5,7 @@ import dev.rivet.platform.boot.ElfLoader;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -76,7 +77,41 @@ class GuestProgramsTest {
     void helloPrintsAndExitsZero() throws Exception {
         Run r = run(GUEST.resolve("hello.elf"));
         assertEquals(0, r.exitCode());
-        assertTrue(r.console().contains("hello from rivet"), r.console());
+        assertEquals("hello from rivet\n", r.console());
+    }
+
+    @Test
+    void helloThroughTheSyscallProxyPrintsTheSame() throws Exception {
+        Run r = run(GUEST.resolve("hello_proxy.elf"));
+        assertEquals(0, r.exitCode());
+        assertEquals("hello from rivet\n", r.console());
+    }
+
+    /** C workloads print exactly what the same source prints when built for the host. */
+    @TestFactory
+    Stream<DynamicTest> cProgramsPrintWhatTheHostBuildPrints() {
+        return Stream.of("demo", "sort_hash", "matmul").map(name -> DynamicTest.dynamicTest(name, () -> {
+            Run r = run(GUEST.resolve(name + ".elf"));
+            assertEquals(0, r.exitCode(), r.console());
+            assertEquals(Files.readString(GUEST.resolve(name + ".expected")), r.console());
+        }));
+    }
+
+    /**
+     * {@code vmctl run} with no arguments runs a committed binary (so a fresh clone needs no
+     * cross compiler); it must still print exactly what c/demo.c prints on the host.
+     */
+    @Test
+    void bundledDemoMatchesItsSource(@TempDir Path dir) throws Exception {
+        Path elf = dir.resolve("demo.elf");
+        try (var in = BareMetalMachine.class.getResourceAsStream("/dev/rivet/platform/demo/demo.elf")) {
+            assertTrue(in != null, "bundled demo resource");
+            Files.copy(in, elf);
+        }
+        Run r = run(elf);
+        assertEquals(0, r.exitCode());
+        assertEquals(Files.readString(GUEST.resolve("demo.expected")), r.console(),
+                "bundled demo is stale: run 'make -C vm-platform/src/test/guest demo-resource'");
     }
 
     /**
