@@ -61,7 +61,7 @@ final class RunCommand implements Callable<Integer> {
         try {
             image = bios != null ? ElfLoader.read(bios) : demoImage();
         } catch (ElfFormatException e) {
-            err.println("vmctl: " + (bios != null ? bios + ": " : "") + Vmctl.oneLine(e));
+            err.println("vmctl: " + Vmctl.oneLine(e)); // ElfLoader.read already names the file
             return Vmctl.EXIT_USAGE;
         } catch (NoSuchFileException | FileNotFoundException e) {
             err.println("vmctl: " + bios + ": no such file");
