@@ -2,6 +2,10 @@ package dev.rivet.interp;
 
 import dev.rivet.core.riscv.Cause;
 import dev.rivet.core.riscv.Hart;
+import dev.rivet.core.time.InstructionClock;
+import dev.rivet.core.time.MachineClock;
+import dev.rivet.core.time.RealtimeClock;
+import dev.rivet.core.time.TimerQueue;
 import dev.rivet.ir.CodeSource;
 import dev.rivet.ir.IrBlock;
 import dev.rivet.ir.riscv.RiscvDecoder;
@@ -28,6 +32,14 @@ public final class Interpreter {
     private final RiscvDecoder decoder = new RiscvDecoder();
     private final BlockCache cache = new BlockCache();
     private final CodeSource fetch;
+    /** The machine's timers, polled between blocks; null on boards without timers. */
+    private TimerQueue timers;
+    /**
+     * How often (in retired instructions) the loop polls timers: at 100+ MIPS this is a
+     * few microseconds of guest time, far below timer resolution a guest can observe, and
+     * it keeps the clock read off the per-block path.
+     */
+    static final long TIMER_POLL_INSTRUCTIONS = 1024;
 
     public Interpreter(Hart hart) {
         this.hart = hart;
@@ -39,6 +51,11 @@ public final class Interpreter {
         return cache;
     }
 
+    /** Attaches the machine's timers (fired on this hart's thread between blocks). */
+    public void setTimers(TimerQueue timers) {
+        this.timers = timers;
+    }
+
     /**
      * Runs until a stop is requested or at least {@code maxInstructions} more
      * instructions have retired (checked between blocks).
@@ -46,10 +63,18 @@ public final class Interpreter {
     public StopReason run(long maxInstructions) {
         final Hart h = hart;
         final long limit = maxInstructions == Long.MAX_VALUE ? Long.MAX_VALUE : h.instret + maxInstructions;
+        final TimerQueue tq = timers;
+        long nextPoll = h.instret;
         CachedBlock cb = lookup(h);
         while (true) {
             cb.executions++;
             int how = BlockExecutor.execute(cb.block, h);
+            if (h.instret >= nextPoll && tq != null) {
+                nextPoll = h.instret + TIMER_POLL_INSTRUCTIONS;
+                if (tq.nextDeadline() <= tq.clock().mtime()) {
+                    tq.runDue();
+                }
+            }
             if (h.mip != 0 && takeInterrupt(h)) {
                 how = BlockExecutor.EXIT_SYSTEM;
             }
@@ -81,7 +106,7 @@ public final class Interpreter {
                     next = lookup(h);
                 }
                 case BlockExecutor.EXIT_WFI -> {
-                    waitForInterrupt(h);
+                    waitForInterrupt(h, tq);
                     if (h.stopRequested) {
                         return StopReason.STOPPED;
                     }
@@ -128,11 +153,30 @@ public final class Interpreter {
         return true;
     }
 
-    /** wfi: park the hart thread until an enabled interrupt is pending (no spinning). */
-    private static void waitForInterrupt(Hart h) {
+    /**
+     * wfi: park the hart thread until an enabled interrupt is pending (no spinning). Timers
+     * keep firing meanwhile: with the realtime clock the thread sleeps until the next
+     * deadline; with the deterministic clock idle time is skipped straight to it.
+     */
+    private static void waitForInterrupt(Hart h, TimerQueue tq) {
         h.hartThread = Thread.currentThread();
+        long maxPark = TimeUnit.MILLISECONDS.toNanos(10);
         while ((h.mip & h.mie) == 0 && !h.stopRequested) {
-            LockSupport.parkNanos(h, TimeUnit.MILLISECONDS.toNanos(10));
+            if (tq == null) {
+                LockSupport.parkNanos(h, maxPark);
+                continue;
+            }
+            long deadline = tq.nextDeadline();
+            MachineClock clock = tq.clock();
+            if (deadline <= clock.mtime()) {
+                tq.runDue();
+            } else if (clock instanceof InstructionClock ic && deadline != Long.MAX_VALUE) {
+                ic.skipTo(deadline);
+            } else if (clock instanceof RealtimeClock rc) {
+                LockSupport.parkNanos(h, Math.min(rc.nanosUntil(deadline), maxPark));
+            } else {
+                LockSupport.parkNanos(h, maxPark); // waiting for an outside event (input)
+            }
         }
         takeInterrupt(h);
     }

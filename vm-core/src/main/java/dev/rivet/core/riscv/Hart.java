@@ -98,6 +98,18 @@ public final class Hart {
     private long watchLo = 1, watchHi = 0; // empty
     private RamWatch watch;
 
+    /**
+     * Services {@code ecall} from S-mode in the emulator itself (the built-in SBI), in place
+     * of M-mode firmware. Returns the PC to continue at (normally the ecall's PC + 4).
+     */
+    @FunctionalInterface
+    public interface SupervisorCallHandler {
+        long ecall(Hart hart);
+    }
+
+    /** Built-in SBI, or null when M-mode firmware handles supervisor calls. */
+    public SupervisorCallHandler sbi;
+
     /** Source of the {@code time} CSR, or null when the board has no timer. */
     private TimeSource timeSource;
 
@@ -492,6 +504,10 @@ public final class Hart {
 
     /** Enters the trap handler for a synchronous exception at {@link #pc}. */
     public void trap(long cause, long tval) {
+        if (cause == Cause.ECALL_S && sbi != null) {
+            pc = sbi.ecall(this);
+            return;
+        }
         mepc = pc;
         mcause = cause;
         mtval = tval;
