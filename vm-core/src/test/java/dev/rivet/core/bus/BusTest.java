@@ -49,6 +49,21 @@ class BusTest {
     }
 
     @Test
+    void ramStartsZeroedAndResetZeroesItAgain() {
+        try (GuestRam ram = new GuestRam(0x8000_0000L, 64 << 20)) {
+            for (long off = 0; off < ram.size(); off += 1 << 20) {
+                assertEquals(0, ram.read(off, 8));
+                ram.write(off, 8, off | 1);
+            }
+            assertEquals((32L << 20) | 1, ram.read(32 << 20, 8));
+            ram.zero();
+            for (long off = 0; off < ram.size(); off += 1 << 20) {
+                assertEquals(0, ram.read(off, 8), "offset " + off);
+            }
+        }
+    }
+
+    @Test
     void narrowAccessIsWidenedAndMerged() {
         try (GuestRam ram = new GuestRam(0x8000_0000L, 1 << 20)) {
             Bus bus = new Bus(ram);
