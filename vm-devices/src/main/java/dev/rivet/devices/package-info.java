@@ -1,4 +1,6 @@
 /**
- * Board devices (CLINT, PLIC, UART, RTC, syscon, fw_cfg, ...) and PC-class PCI devices. Not built yet: arrives with the virt board.
+ * Board devices (CLINT, PLIC, NS16550A UART, goldfish RTC, SiFive test finisher, boot ROM,
+ * fw_cfg) and, later, PC-class PCI devices. One device per package; each contributes its own
+ * device-tree node.
  */
 package dev.rivet.devices;

@@ -135,8 +135,34 @@ public final class GuestRam implements AutoCloseable {
         return Long.compareUnsigned(off, size) < 0 && len <= size - off;
     }
 
+    /** Told before anything other than a hart's fast path writes RAM (loaders, DMA). */
+    @FunctionalInterface
+    public interface WriteObserver {
+        void beforeWrite(long physAddr);
+    }
+
+    private volatile WriteObserver observer;
+
+    /**
+     * Installs the observer of host-side writes: the machine's code-page map, so that a
+     * device's DMA or a loader writing over translated guest code drops that code.
+     */
+    public void setWriteObserver(WriteObserver o) {
+        this.observer = o;
+    }
+
+    private void observe(long addr, long len) {
+        WriteObserver o = observer;
+        if (o != null && len > 0) {
+            for (long page = addr & ~0xFFFL; page < addr + len; page += 0x1000) {
+                o.beforeWrite(page);
+            }
+        }
+    }
+
     /** Copies host bytes into guest RAM; the caller checked the range with {@link #contains}. */
     public void load(long addr, byte[] data, int from, int len) {
+        observe(addr, len);
         MemorySegment.copy(data, from, segment, I8, addr - base, len);
     }
 
@@ -149,7 +175,15 @@ public final class GuestRam implements AutoCloseable {
         };
     }
 
+    /** Zeroes {@code [addr, addr+len)} (a guest address range the caller checked). */
+    public void zeroRange(long addr, long len) {
+        observe(addr, len);
+        segment.asSlice(addr - base, len).fill((byte) 0);
+    }
+
+    /** Writes at an offset into RAM (not a guest address); host-side writers are observed. */
     public void write(long offset, int size, long value) {
+        observe(base + offset, size);
         switch (size) {
             case 1 -> segment.set(I8, offset, (byte) value);
             case 2 -> segment.set(I16, offset, (short) value);
