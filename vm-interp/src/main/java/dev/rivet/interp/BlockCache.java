@@ -12,6 +12,12 @@ import java.util.Map;
  * indexed by virtual PC sits in front of the map, so the common lookup is one array load
  * and two compares; the map is only touched on a miss. Blocks are also indexed by the
  * physical pages they cover so a write to a code page drops exactly those blocks.
+ *
+ * <p>What is keyed by <em>virtual</em> PC — the jump cache and the blocks' successor
+ * links — is only valid while the hart's translations stay the same. {@link #newEpoch()}
+ * (after satp writes and {@code sfence.vma}) empties the jump cache and makes every
+ * successor link stale at once (links remember the epoch they were made in); the blocks
+ * themselves, keyed by physical address, survive.
  */
 public final class BlockCache {
     private static final int JUMP_BITS = 12;
@@ -20,7 +26,8 @@ public final class BlockCache {
     private final CachedBlock[] jump = new CachedBlock[1 << JUMP_BITS];
     private final Map<Long, CachedBlock> byKey = new HashMap<>();
     private final Map<Long, List<CachedBlock>> byPage = new HashMap<>();
-    private long translations, invalidations, flushes;
+    private long translations, invalidations, flushes, epochs;
+    private int epoch;
 
     static long key(long physPc, int mode) {
         return physPc ^ ((long) mode << 58);
@@ -35,31 +42,65 @@ public final class BlockCache {
         return null;
     }
 
-    /** The block for a physical PC (slow path after a jump-cache miss), or null. */
+    /**
+     * The block for a physical PC (slow path after a jump-cache miss), or null. The caller
+     * checks {@link CachedBlock#physPage2} and then {@link #remember}s it.
+     */
     public CachedBlock find(long pc, long physPc, int mode) {
         CachedBlock cb = byKey.get(key(physPc, mode));
-        if (cb != null && cb.pc == pc) {
-            jump[(int) (pc >>> 1) & JUMP_MASK] = cb;
-            return cb;
-        }
-        return null;
+        return cb != null && cb.pc == pc ? cb : null;
     }
 
+    /** Puts a block found through {@link #find} into the jump cache. */
+    public void remember(CachedBlock cb) {
+        jump[(int) (cb.pc >>> 1) & JUMP_MASK] = cb;
+    }
+
+    /** Adds a block that lies within one page (or physically contiguous pages). */
     public CachedBlock insert(IrBlock b) {
-        CachedBlock cb = new CachedBlock(b);
+        long last = (b.physPc + Math.max(b.byteLength, 1) - 1) & ~0xFFFL;
+        return insert(b, last != (b.physPc & ~0xFFFL) ? last : -1);
+    }
+
+    /**
+     * Adds a block; {@code physPage2} is the physical page of its bytes on the next
+     * virtual page, or -1 when it stays within its first page.
+     */
+    public CachedBlock insert(IrBlock b, long physPage2) {
+        CachedBlock cb = new CachedBlock(b, physPage2);
+        cb.linkEpoch = epoch;
         CachedBlock old = byKey.put(key(b.physPc, b.mode), cb);
         if (old != null) {
             old.valid = false;
         }
         long first = b.physPc & ~0xFFFL;
-        long last = (b.physPc + Math.max(b.byteLength, 1) - 1) & ~0xFFFL;
         byPage.computeIfAbsent(first, p -> new ArrayList<>()).add(cb);
-        if (last != first) {
-            byPage.computeIfAbsent(last, p -> new ArrayList<>()).add(cb);
+        if (physPage2 != -1 && physPage2 != first) {
+            byPage.computeIfAbsent(physPage2 & ~0xFFFL, p -> new ArrayList<>()).add(cb);
         }
         jump[(int) (b.pc >>> 1) & JUMP_MASK] = cb;
         translations++;
         return cb;
+    }
+
+    /** A block that must not be kept (its fetch faulted): runs once, never found again. */
+    static CachedBlock transientBlock(IrBlock b) {
+        return new CachedBlock(b, -1);
+    }
+
+    /** The current translation epoch; successor links made in another one are stale. */
+    public int epoch() {
+        return epoch;
+    }
+
+    /**
+     * Virtual-to-physical mappings changed: forget everything keyed by virtual PC (the jump
+     * cache now, successor links lazily through the epoch). Translated blocks stay.
+     */
+    public void newEpoch() {
+        java.util.Arrays.fill(jump, null);
+        epoch++;
+        epochs++;
     }
 
     /** Drops every block that covers bytes of the physical page {@code page}. */
@@ -102,5 +143,9 @@ public final class BlockCache {
 
     public long flushes() {
         return flushes;
+    }
+
+    public long epochs() {
+        return epochs;
     }
 }

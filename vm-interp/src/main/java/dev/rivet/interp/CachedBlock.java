@@ -11,16 +11,25 @@ public final class CachedBlock {
     public final IrBlock block;
     public final long pc;
     public final int mode;
+    /**
+     * Physical page holding the block's last bytes when the block runs onto the next
+     * virtual page (a 32-bit instruction straddling the boundary), else -1. With paging
+     * that page need not follow the first one physically, so it is part of the identity.
+     */
+    public final long physPage2;
     /** Times this block was entered; the JIT's tiering policy reads it. */
     public long executions;
     /** Cleared when the guest code under the block changes; never set again. */
     public boolean valid = true;
     /** Last successor seen through the taken (mid-block) exit and the final exit. */
     CachedBlock nextTaken, nextFall;
+    /** The {@link BlockCache#epoch()} in which the successor links were made. */
+    int linkEpoch;
 
-    CachedBlock(IrBlock block) {
+    CachedBlock(IrBlock block, long physPage2) {
         this.block = block;
         this.pc = block.pc;
         this.mode = block.mode;
+        this.physPage2 = physPage2;
     }
 }

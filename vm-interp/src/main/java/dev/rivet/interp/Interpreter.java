@@ -8,6 +8,7 @@ import dev.rivet.core.time.RealtimeClock;
 import dev.rivet.core.time.TimerQueue;
 import dev.rivet.ir.CodeSource;
 import dev.rivet.ir.IrBlock;
+import dev.rivet.ir.Op;
 import dev.rivet.ir.riscv.RiscvDecoder;
 
 import java.util.concurrent.TimeUnit;
@@ -32,6 +33,8 @@ public final class Interpreter {
     private final RiscvDecoder decoder = new RiscvDecoder();
     private final BlockCache cache = new BlockCache();
     private final CodeSource fetch;
+    /** Set by {@link #fetch} when a parcel fetch faulted during the current decode. */
+    private boolean fetchFaulted;
     /** The machine's timers, polled between blocks; null on boards without timers. */
     private TimerQueue timers;
     /**
@@ -43,7 +46,13 @@ public final class Interpreter {
 
     public Interpreter(Hart hart) {
         this.hart = hart;
-        this.fetch = hart::fetchParcel;
+        this.fetch = va -> {
+            int p = hart.fetchParcel(va);
+            if (p < 0) {
+                fetchFaulted = true;
+            }
+            return p;
+        };
         hart.codePages().setInvalidator(cache::invalidatePage);
     }
 
@@ -65,6 +74,9 @@ public final class Interpreter {
         final long limit = maxInstructions == Long.MAX_VALUE ? Long.MAX_VALUE : h.instret + maxInstructions;
         final TimerQueue tq = timers;
         long nextPoll = h.instret;
+        h.modeChanged(); // the board or a test may have set priv/mstatus directly
+        h.hartThread = Thread.currentThread();
+        int epoch = syncTranslations(h);
         CachedBlock cb = lookup(h);
         while (true) {
             cb.executions++;
@@ -88,21 +100,27 @@ public final class Interpreter {
             switch (how) {
                 case BlockExecutor.EXIT_TAKEN -> {
                     next = cb.nextTaken;
-                    if (next == null || next.pc != h.pc || !next.valid) {
+                    if (next == null || next.pc != h.pc || !next.valid || cb.linkEpoch != epoch) {
                         next = lookup(h);
+                        staleLinks(cb, epoch);
                         cb.nextTaken = chainable(cb, next);
                     }
                 }
                 case BlockExecutor.EXIT_FALL -> {
                     next = cb.nextFall;
-                    if (next == null || next.pc != h.pc || !next.valid) {
+                    if (next == null || next.pc != h.pc || !next.valid || cb.linkEpoch != epoch) {
                         next = lookup(h);
+                        staleLinks(cb, epoch);
                         cb.nextFall = chainable(cb, next);
                     }
                 }
                 case BlockExecutor.EXIT_FLUSH -> {
-                    cache.flush();
-                    h.codePages().clear();
+                    // fence.i needs no flush: every write to a page holding translated code
+                    // (this hart's stores, atomics, DMA, loaders) already dropped that code
+                    // through the CodePageMap, and fence.i ends the block, so the next
+                    // lookup sees the new instructions. Linux runs fence.i on every exec;
+                    // flushing everything there cost ~2,000 full retranslations per boot.
+                    epoch = syncTranslations(h);
                     next = lookup(h);
                 }
                 case BlockExecutor.EXIT_WFI -> {
@@ -110,9 +128,13 @@ public final class Interpreter {
                     if (h.stopRequested) {
                         return StopReason.STOPPED;
                     }
+                    epoch = syncTranslations(h);
                     next = lookup(h);
                 }
-                default -> next = lookup(h);
+                default -> {
+                    epoch = syncTranslations(h);
+                    next = lookup(h);
+                }
             }
             cb = next;
         }
@@ -120,10 +142,29 @@ public final class Interpreter {
 
     /**
      * Successor links are kept only within one page and one mode: the key of a block is
-     * its physical PC, and a virtual PC in another page may map elsewhere next time.
+     * its physical PC, and a virtual PC in another page may map elsewhere next time. They
+     * are also dropped when the translation epoch changes (satp, sfence.vma).
      */
     private static CachedBlock chainable(CachedBlock from, CachedBlock to) {
         return to.mode == from.mode && ((to.pc ^ from.pc) & ~0xFFFL) == 0 ? to : null;
+    }
+
+    /** Forgets both links of {@code cb} when they were made in an older epoch. */
+    private static void staleLinks(CachedBlock cb, int epoch) {
+        if (cb.linkEpoch != epoch) {
+            cb.nextTaken = null;
+            cb.nextFall = null;
+            cb.linkEpoch = epoch;
+        }
+    }
+
+    /** Starts a new cache epoch if the hart's translations changed; returns the epoch. */
+    private int syncTranslations(Hart h) {
+        if (h.translationsChanged) {
+            h.translationsChanged = false;
+            cache.newEpoch();
+        }
+        return cache.epoch();
     }
 
     private CachedBlock lookup(Hart h) {
@@ -136,12 +177,24 @@ public final class Interpreter {
         long phys = h.fetchPhys(pc);
         if (phys != -1) {
             cb = cache.find(pc, phys, mode);
-            if (cb != null) {
+            if (cb != null && (cb.physPage2 == -1 || cb.physPage2 == (h.fetchPhys((pc | 0xFFF) + 1) & ~0xFFFL))) {
+                cache.remember(cb);
                 return cb;
             }
         }
+        fetchFaulted = false;
         IrBlock b = decoder.decode(pc, phys == -1 ? pc : phys, mode, fetch);
-        return cache.insert(b);
+        if (fetchFaulted && b.insnCount == 1 && b.op(0) == Op.TRAP) {
+            // The first instruction's fetch faulted: the block only raises that fault. It
+            // must not be found again once the page is mapped (or another page is mapped at
+            // this address), so it is not cached.
+            return BlockCache.transientBlock(b);
+        }
+        long physPage2 = -1;
+        if ((((pc + b.byteLength - 1) ^ pc) & ~0xFFFL) != 0) {
+            physPage2 = h.fetchPhys((pc | 0xFFF) + 1) & ~0xFFFL;
+        }
+        return cache.insert(b, physPage2);
     }
 
     private static boolean takeInterrupt(Hart h) {

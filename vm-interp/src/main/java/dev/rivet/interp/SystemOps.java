@@ -7,11 +7,16 @@ import dev.rivet.ir.Op;
 
 /**
  * The block-ending system ops: traps, CSR accesses and privileged instructions. Each
- * sets the next PC and the retired count itself.
+ * sets the next PC and the retired count itself. The decoder has already turned what is
+ * illegal by privilege alone (MRET below M; SRET, WFI and SFENCE.VMA in U) into traps;
+ * the checks that depend on mstatus (TSR, TW, TVM) are made here.
  */
 final class SystemOps {
     private SystemOps() {
     }
+
+    // Encodings, for the illegal-instruction tval (Privileged ISA, "Instruction Listings").
+    private static final long SRET_BITS = 0x10200073L, WFI_BITS = 0x10500073L, SFENCE_VMA_BITS = 0x12000073L;
 
     static int execute(IrBlock blk, Hart h, int i, long base) {
         int op = blk.op(i);
@@ -22,7 +27,8 @@ final class SystemOps {
         switch (op) {
             case Op.TRAP -> {
                 h.pc = insnPc;
-                h.trap(imm & 0xFF, imm >> 8);
+                int cause = (int) imm & 0xFF;
+                h.trap(cause, trapTval(cause, imm >> 8, insnPc));
                 return BlockExecutor.EXIT_SYSTEM;
             }
             case Op.CSR -> {
@@ -46,7 +52,18 @@ final class SystemOps {
                 h.mret();
                 return BlockExecutor.EXIT_SYSTEM;
             }
+            case Op.SRET -> {
+                if (h.sretIllegal()) {
+                    return illegal(h, insnPc, SRET_BITS);
+                }
+                h.instret++;
+                h.sret();
+                return BlockExecutor.EXIT_SYSTEM;
+            }
             case Op.WFI -> {
+                if (h.wfiIllegal()) {
+                    return illegal(h, insnPc, WFI_BITS);
+                }
                 h.instret++;
                 h.pc = insnPc + 4;
                 return BlockExecutor.EXIT_WFI;
@@ -57,17 +74,43 @@ final class SystemOps {
                 return BlockExecutor.EXIT_FLUSH;
             }
             case Op.SFENCE_VMA -> {
-                h.flushTlb();
+                if (h.sfenceIllegal()) {
+                    // The operand slots are the register numbers (RiscvSlots.x(n) = n).
+                    return illegal(h, insnPc, SFENCE_VMA_BITS | (long) blk.a(i) << 15 | (long) blk.b(i) << 20);
+                }
+                h.sfenceVma(h.regs[blk.a(i)], h.regs[blk.b(i)]);
                 h.instret++;
                 h.pc = insnPc + 4;
                 return BlockExecutor.EXIT_SYSTEM;
             }
             default -> {
-                // SRET: no supervisor mode on this hart yet.
                 h.pc = insnPc;
                 h.trap(Cause.ILLEGAL_INSN, 0);
                 return BlockExecutor.EXIT_SYSTEM;
             }
         }
+    }
+
+    /**
+     * The TRAP immediate keeps only 56 bits of tval (sign-extended from bit 55). For the
+     * causes whose tval is an address of this instruction — a fetch fault on either of its
+     * parcels, ebreak — recover the full 64-bit address from the PC (a kernel address
+     * under Sv57, or a fetch from a non-canonical address, differ above bit 55).
+     */
+    static long trapTval(int cause, long tval, long insnPc) {
+        if (cause == Cause.INSN_PAGE_FAULT || cause == Cause.INSN_ACCESS_FAULT || cause == Cause.BREAKPOINT) {
+            for (long a = insnPc; a <= insnPc + 2; a += 2) {
+                if (((a ^ tval) << 8) == 0) {
+                    return a;
+                }
+            }
+        }
+        return tval;
+    }
+
+    private static int illegal(Hart h, long insnPc, long bits) {
+        h.pc = insnPc;
+        h.trap(Cause.ILLEGAL_INSN, bits);
+        return BlockExecutor.EXIT_SYSTEM;
     }
 }

@@ -3,6 +3,8 @@ package dev.rivet.core.riscv;
 import dev.rivet.core.bus.Bus;
 import dev.rivet.core.bus.GuestRam;
 import dev.rivet.core.fp.FpStatus;
+import dev.rivet.core.time.Timer;
+import dev.rivet.core.time.TimerQueue;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
@@ -10,9 +12,10 @@ import java.util.Arrays;
 import static dev.rivet.core.riscv.Csr.*;
 
 /**
- * Architectural state of one RISC-V hart (RV64), plus the memory paths every execution
- * tier uses: software TLBs in front of RAM, a slow path through the bus, and the trap
- * machinery (Privileged Architecture, chapter 3 "Machine-Level ISA").
+ * Architectural state of one RISC-V hart (RV64, M/S/U modes), plus the memory paths every
+ * execution tier uses: software TLBs in front of RAM, a slow path through the MMU and the
+ * bus, and the trap machinery (Privileged Architecture v1.12, chapters 3 "Machine-Level
+ * ISA" and 4 "Supervisor-Level ISA").
  *
  * <h2>Register file</h2>
  * {@link #regs} holds x0–x31 at 0–31 and f0–f31 (raw bits; single-precision values are
@@ -24,6 +27,30 @@ import static dev.rivet.core.riscv.Csr.*;
  * Slow paths never throw. A faulting access records {@link #excCause}/{@link #excTval}
  * and returns 0; the caller checks {@link #excCause} (only after taking a slow path),
  * sets {@link #pc} to the faulting instruction and calls {@link #takePendingException()}.
+ *
+ * <h2>TLBs and translation regimes</h2>
+ * The data TLBs ({@link #readTag}/{@link #readAdd}, {@link #writeTag}/{@link #writeAdd})
+ * map a virtual page to {@code ramOffset - va}, with permissions already checked; they
+ * only ever hold RAM pages, a write entry only for a page that is writable and dirty, and
+ * never a page holding translated code or a watched page. There is one set of arrays per
+ * translation regime — U, S, S with mstatus.SUM, and untranslated (M-mode, or satp Bare) —
+ * and the public references point at the set of the current effective data privilege
+ * (mstatus.MPRV/MPP included). Privilege changes just swap the references; satp writes,
+ * {@code sfence.vma} and MXR changes flush the translated sets. Fetches use their own small
+ * fetch TLB ({@link #fetchPhys}, {@link #fetchParcel}).
+ *
+ * <p>Code that writes {@link #priv} or the mstatus MPRV/MPP/SUM/MXR fields directly (board
+ * setup, tests) must call {@link #modeChanged()} before running; the interpreter does so
+ * when {@code run} starts. CSR instructions, traps and xRET keep everything in step.
+ *
+ * <p>{@link #translationsChanged} is raised whenever virtual-to-physical mappings may have
+ * changed (satp write, {@code sfence.vma}, {@link #flushTlb()}): execution tiers that cache
+ * anything by virtual PC (jump caches, chained exits) must drop it and clear the flag.
+ *
+ * <h2>PMP</h2>
+ * The PMP CSRs (16 entries, granularity 4 bytes) are WARL-correct for firmware that probes
+ * them (OpenSBI), including locked entries, but accesses are <em>not</em> checked against
+ * them: every mode may access all of physical memory.
  */
 public final class Hart {
     public static final int X0 = 0, F0 = 32, DISCARD = 64, TMP0 = 65, NUM_TMPS = 15;
@@ -35,13 +62,24 @@ public final class Hart {
     public static final int TLB_BITS = 8, TLB_SIZE = 1 << TLB_BITS, TLB_MASK = TLB_SIZE - 1;
     public static final long PAGE_MASK = ~0xFFFL;
     private static final long TLB_INVALID = -1L; // never equals a page-aligned tag
+    private static final int FETCH_TLB_BITS = 6, FETCH_TLB_MASK = (1 << FETCH_TLB_BITS) - 1;
+
+    /** Translation regimes: one data TLB set each. */
+    static final int REGIME_U = 0, REGIME_S = 1, REGIME_S_SUM = 2, REGIME_BARE = 3, REGIMES = 4;
 
     /** Mode bits that translated code depends on (see {@link #codeMode()}). */
     public static final int MODE_PRIV_MASK = 3, MODE_FS_OFF = 4;
 
+    /** medeleg bits that can be set: every exception that can occur below M (not 10, 11, 14). */
+    public static final long MEDELEG_MASK = 0xB3FFL;
+
     public final int hartId;
     public final long[] regs = new long[REG_COUNT];
     public long pc;
+    /**
+     * Current privilege level. Prefer {@link #setPriv}; after writing it directly call
+     * {@link #modeChanged()} (the interpreter does at the start of {@code run}).
+     */
     public int priv = PRIV_M;
 
     // Floating-point control: fflags accumulate in fp.flags; frm is the dynamic rounding mode.
@@ -61,8 +99,17 @@ public final class Hart {
     public long misa;
     public long medeleg, mideleg, mie, mtvec, mcounteren, menvcfg, mscratch, mepc, mcause, mtval;
     public long mcountinhibit;
-    /** Interrupt-pending bits; devices set them from other threads. */
+    // Supervisor-level CSRs (sstatus, sie and sip are views of mstatus, mie and mip).
+    public long stvec, sscratch, sepc, scause, stval, scounteren, senvcfg;
+    private long satp, stimecmp;
+    private int satpMode;
+    /**
+     * Interrupt-pending bits as the guest reads mip; devices change them from other threads
+     * through {@link #setPending}/{@link #clearPending}/{@link #setExternalSeip}.
+     */
     public volatile long mip;
+    /** SEIP is the OR of the software-writable bit and the external (PLIC) line. */
+    private boolean seipSoft, seipLine;
     private final long[] pmpaddr = new long[16];
     private final byte[] pmpcfg = new byte[16];
     private long tselect;
@@ -79,6 +126,12 @@ public final class Hart {
     /** LR/SC reservation: the reserved physical address, or -1. */
     public long reservation = -1;
 
+    /**
+     * Raised when virtual-to-physical mappings may have changed; execution tiers drop what
+     * they cache by virtual address and clear it.
+     */
+    public boolean translationsChanged;
+
     // Memory.
     private final Bus bus;
     private final GuestRam ramRegion;
@@ -86,8 +139,14 @@ public final class Hart {
     public final MemorySegment ram;
     private final long ramBase;
     private final CodePageMap codePages;
-    public final long[] readTag = new long[TLB_SIZE], readAdd = new long[TLB_SIZE];
-    public final long[] writeTag = new long[TLB_SIZE], writeAdd = new long[TLB_SIZE];
+    private final Mmu mmu;
+    private final long[][] readTags = new long[REGIMES][TLB_SIZE], readAdds = new long[REGIMES][TLB_SIZE];
+    private final long[][] writeTags = new long[REGIMES][TLB_SIZE], writeAdds = new long[REGIMES][TLB_SIZE];
+    /** The data TLB of the current regime (swapped, never written through these names by others). */
+    public long[] readTag, readAdd, writeTag, writeAdd;
+    private int regime = -1;
+    /** Fetch TLB: tag = virtual page | privilege (U or S); value = physical page. */
+    private final long[] fetchTag = new long[1 << FETCH_TLB_BITS], fetchPage = new long[1 << FETCH_TLB_BITS];
 
     /** Told after the hart stores into a watched RAM range (HTIF's tohost, for example). */
     @FunctionalInterface
@@ -110,14 +169,9 @@ public final class Hart {
     /** Built-in SBI, or null when M-mode firmware handles supervisor calls. */
     public SupervisorCallHandler sbi;
 
-    /** Source of the {@code time} CSR, or null when the board has no timer. */
-    private TimeSource timeSource;
-
-    /** What the {@code time} CSR reads. */
-    @FunctionalInterface
-    public interface TimeSource {
-        long mtime();
-    }
+    /** The machine's timers (the {@code time} CSR and Sstc), or null when the board has none. */
+    private TimerQueue timers;
+    private Timer stimecmpTimer;
 
     public Hart(int hartId, Bus bus, CodePageMap codePages) {
         this.hartId = hartId;
@@ -126,6 +180,7 @@ public final class Hart {
         this.ram = ramRegion.segment();
         this.ramBase = ramRegion.base();
         this.codePages = codePages;
+        this.mmu = new Mmu(ramRegion, codePages);
         reset(0x1000);
     }
 
@@ -145,18 +200,29 @@ public final class Hart {
         this.watchLo = lo;
         this.watchHi = hi;
         this.watch = w;
-        Arrays.fill(writeTag, TLB_INVALID);
+        flushWriteTlbs();
     }
 
     private boolean watchedPage(long pa) {
         return watch != null && (pa & PAGE_MASK) >= (watchLo & PAGE_MASK) && (pa & PAGE_MASK) <= ((watchHi - 1) & PAGE_MASK);
     }
 
-    public void setTimeSource(TimeSource ts) {
-        this.timeSource = ts;
+    /**
+     * Connects the machine's time: the {@code time} CSR reads {@code timers.clock()}, and
+     * Sstc's {@code stimecmp} raises STIP through a timer of that queue (fired on the hart
+     * thread by the execution loop). Without it, {@code time} and Sstc are unavailable
+     * ({@code time} reads trap as illegal instructions).
+     */
+    public void attachTime(TimerQueue tq) {
+        if (stimecmpTimer != null) {
+            stimecmpTimer.cancel();
+        }
+        this.timers = tq;
+        this.stimecmpTimer = tq == null ? null : tq.create(this::stimecmpTimerFired);
+        updateSstc();
     }
 
-    /** Power-on state (Privileged spec 3.4 "Reset"): M-mode, MIE=0, misa at its maximum. */
+    /** Power-on state (Privileged spec 3.4 "Reset"): M-mode, MIE=0, MPRV=0, misa at its maximum. */
     public void reset(long resetPc) {
         Arrays.fill(regs, 0);
         pc = resetPc;
@@ -166,17 +232,30 @@ public final class Hart {
         instret = 0;
         instretOffset = 0;
         cycleOffset = 0;
-        mstatus = (long) PRIV_M << MSTATUS_MPP_SHIFT;
-        misa = (2L << 62) | misaBit('I') | misaBit('M') | misaBit('A') | misaBit('F') | misaBit('D') | misaBit('C');
+        mstatus = ((long) PRIV_M << MSTATUS_MPP_SHIFT) | MSTATUS_UXL_SXL_64;
+        misa = (2L << 62) | misaBit('I') | misaBit('M') | misaBit('A') | misaBit('F') | misaBit('D') | misaBit('C')
+                | misaBit('S') | misaBit('U');
         medeleg = mideleg = mie = mtvec = mcounteren = menvcfg = mscratch = mepc = mcause = mtval = 0;
+        stvec = sscratch = sepc = scause = stval = scounteren = senvcfg = 0;
+        satp = 0;
+        satpMode = SATP_BARE;
+        stimecmp = -1L; // "never" (unsigned): turning STCE on does not raise STIP by itself
         mcountinhibit = 0;
-        mip = 0;
+        synchronized (this) {
+            seipSoft = seipLine = false;
+            mip = 0;
+        }
         stopRequested = false;
         Arrays.fill(pmpaddr, 0);
         Arrays.fill(pmpcfg, (byte) 0);
+        tselect = 0;
         excCause = -1;
         reservation = -1;
+        if (stimecmpTimer != null) {
+            stimecmpTimer.cancel();
+        }
         flushTlb();
+        modeChanged();
     }
 
     /** Asks the execution loop to return soon; safe from any thread. */
@@ -185,14 +264,29 @@ public final class Hart {
         wake();
     }
 
-    /** Sets interrupt-pending bits (devices, any thread) and wakes a hart parked in wfi. */
+    /**
+     * Sets interrupt-pending bits (devices, any thread) and wakes a hart parked in wfi. The
+     * supervisor external interrupt line goes through {@link #setExternalSeip} instead.
+     */
     public synchronized void setPending(long bits) {
         mip |= bits;
         wake();
     }
 
     public synchronized void clearPending(long bits) {
-        mip &= ~bits;
+        long m = mip & ~bits;
+        mip = (seipSoft || seipLine) ? m | MIP_SEIP : m;
+    }
+
+    /** Drives the supervisor external interrupt line (mip.SEIP = line OR the software bit). */
+    public synchronized void setExternalSeip(boolean level) {
+        seipLine = level;
+        if (level) {
+            mip |= MIP_SEIP;
+            wake();
+        } else if (!seipSoft) {
+            mip &= ~MIP_SEIP;
+        }
     }
 
     private void wake() {
@@ -236,9 +330,79 @@ public final class Hart {
     // ---------------------------------------------------------------------------------
     // Loads and stores: TLB fast path, then the slow path.
 
+    /**
+     * Drops every TLB entry (all regimes and the fetch TLB) and raises
+     * {@link #translationsChanged}: what {@code sfence.vma} does, and what a remote
+     * fence from the SBI must do.
+     */
     public void flushTlb() {
-        Arrays.fill(readTag, TLB_INVALID);
-        Arrays.fill(writeTag, TLB_INVALID);
+        for (int r = 0; r < REGIMES; r++) {
+            Arrays.fill(readTags[r], TLB_INVALID);
+            Arrays.fill(writeTags[r], TLB_INVALID);
+        }
+        Arrays.fill(fetchTag, TLB_INVALID);
+        translationsChanged = true;
+    }
+
+    /** Drops the translated regimes' data entries (the untranslated one cannot go stale). */
+    private void flushTranslatedData() {
+        for (int r = 0; r < REGIME_BARE; r++) {
+            Arrays.fill(readTags[r], TLB_INVALID);
+            Arrays.fill(writeTags[r], TLB_INVALID);
+        }
+    }
+
+    private void flushWriteTlbs() {
+        for (int r = 0; r < REGIMES; r++) {
+            Arrays.fill(writeTags[r], TLB_INVALID);
+        }
+    }
+
+    /** Privilege used for loads and stores: MPP when MPRV = 1 in M-mode (3.1.6.3). */
+    public int dataPriv() {
+        return priv == PRIV_M && (mstatus & MSTATUS_MPRV) != 0 ? (int) ((mstatus & MSTATUS_MPP) >>> MSTATUS_MPP_SHIFT) : priv;
+    }
+
+    private int currentRegime() {
+        int p = dataPriv();
+        if (p == PRIV_M || satpMode == SATP_BARE) {
+            return REGIME_BARE;
+        }
+        if (p == PRIV_U) {
+            return REGIME_U;
+        }
+        return (mstatus & MSTATUS_SUM) != 0 ? REGIME_S_SUM : REGIME_S;
+    }
+
+    /**
+     * Points the data TLB at the current translation regime. Called by everything that
+     * changes the privilege or mstatus; call it after writing {@link #priv} or mstatus
+     * fields directly.
+     */
+    public void modeChanged() {
+        int r = currentRegime();
+        if (r != regime) {
+            regime = r;
+            readTag = readTags[r];
+            readAdd = readAdds[r];
+            writeTag = writeTags[r];
+            writeAdd = writeAdds[r];
+        }
+    }
+
+    /** Changes the privilege level (board setup, tests). */
+    public void setPriv(int p) {
+        priv = p;
+        modeChanged();
+    }
+
+    public int priv() {
+        return priv;
+    }
+
+    /** Current satp (RV64 layout: MODE 63:60, ASID 59:44, PPN 43:0). */
+    public long satp() {
+        return satp;
     }
 
     public long ld(long va) {
@@ -321,23 +485,30 @@ public final class Hart {
         storeSlow(va, 1, v);
     }
 
-    /** Access kinds for {@link #translate}. */
+    /** Access kinds for {@link #translate}: loads, stores and AMOs, instruction fetches. */
     public static final int ACCESS_READ = 0, ACCESS_WRITE = 1, ACCESS_EXEC = 2;
 
     /**
-     * Virtual to physical. Machine mode without paging is the identity; the MMU (Sv39/48/57)
-     * plugs in here. On a fault sets {@link #excCause} and returns -1.
+     * Virtual to physical for a data access ({@code ACCESS_READ}/{@code _WRITE}, at the
+     * effective data privilege) or a fetch ({@code ACCESS_EXEC}, at {@link #priv}). Bare
+     * and M-mode are the identity. On a fault sets {@link #excCause} (tval = va) and
+     * returns -1.
      */
     public long translate(long va, int access) {
-        return va;
+        int p = access == ACCESS_EXEC ? priv : dataPriv();
+        if (p == PRIV_M || satpMode == SATP_BARE) {
+            return va;
+        }
+        long r = mmu.walk(satp, va, access, p, (mstatus & MSTATUS_SUM) != 0, (mstatus & MSTATUS_MXR) != 0);
+        if (r < 0) {
+            raise((int) (-1 - r), va);
+            return -1;
+        }
+        return r;
     }
 
     private static int accessFault(int access) {
-        return switch (access) {
-            case ACCESS_WRITE -> Cause.STORE_ACCESS_FAULT;
-            case ACCESS_EXEC -> Cause.INSN_ACCESS_FAULT;
-            default -> Cause.LOAD_ACCESS_FAULT;
-        };
+        return Mmu.accessFault(access);
     }
 
     public void raise(int cause, long tval) {
@@ -360,6 +531,7 @@ public final class Hart {
             }
             return v;
         }
+        modeChanged(); // cheap; keeps the TLB set right even after direct field writes
         long pa = translate(va, ACCESS_READ);
         if (excCause >= 0) {
             return 0;
@@ -391,6 +563,7 @@ public final class Hart {
             }
             return;
         }
+        modeChanged();
         long pa = translate(va, ACCESS_WRITE);
         if (excCause >= 0) {
             return;
@@ -399,6 +572,7 @@ public final class Hart {
             codePages.notifyWrite(pa);
             boolean watched = watchedPage(pa);
             if (!watched && !codePages.isCode(pa)) {
+                // The walk above has set the PTE's D bit: the page is writable and dirty.
                 int i = (int) (va >>> 12) & TLB_MASK;
                 writeTag[i] = va & PAGE_MASK;
                 writeAdd[i] = ((pa & PAGE_MASK) - ramBase) - (va & PAGE_MASK);
@@ -433,7 +607,8 @@ public final class Hart {
     /**
      * Physical address of an atomic access, or -1 with {@link #excCause} set. Atomics must
      * be naturally aligned and target RAM (A extension, "Load-Reserved/Store-Conditional"
-     * and "Atomic Memory Operations"; PMAs: our MMIO regions do not support AMOs).
+     * and "Atomic Memory Operations"; PMAs: our MMIO regions do not support AMOs). LR
+     * translates as a load; SC and AMOs as stores.
      */
     public long atomicAddress(long va, int size, boolean isLr) {
         if ((va & (size - 1)) != 0) {
@@ -454,12 +629,32 @@ public final class Hart {
         return pa - ramBase;
     }
 
+    /** Fetch translation through the fetch TLB; -1 with {@link #excCause} set on a fault. */
+    private long fetchTranslate(long va) {
+        int p = priv;
+        if (p == PRIV_M || satpMode == SATP_BARE) {
+            return va;
+        }
+        long tag = (va & PAGE_MASK) | p;
+        int i = (int) (va >>> 12) & FETCH_TLB_MASK;
+        if (fetchTag[i] == tag) {
+            return fetchPage[i] | (va & 0xFFF);
+        }
+        long pa = translate(va, ACCESS_EXEC);
+        if (pa < 0) {
+            return -1;
+        }
+        fetchTag[i] = tag;
+        fetchPage[i] = pa & PAGE_MASK;
+        return pa;
+    }
+
     /**
      * Fetches one 16-bit instruction parcel for the decoder. Returns the parcel, or
      * {@code -1 - cause} on a fault. Marks the page as holding code.
      */
     public int fetchParcel(long va) {
-        long pa = translate(va, ACCESS_EXEC);
+        long pa = fetchTranslate(va);
         if (excCause >= 0) {
             int c = excCause;
             excCause = -1;
@@ -468,8 +663,8 @@ public final class Hart {
         if (ramRegion.contains(pa, 2)) {
             if (!codePages.isCode(pa)) {
                 codePages.mark(pa);
-                // The write TLB must not map a code page any more, whatever its virtual alias.
-                Arrays.fill(writeTag, TLB_INVALID);
+                // The write TLBs must not map a code page any more, whatever its virtual alias.
+                flushWriteTlbs();
             }
             return (int) ramRegion.read(pa - ramBase, 2);
         }
@@ -479,9 +674,9 @@ public final class Hart {
         return -1 - accessFault(ACCESS_EXEC);
     }
 
-    /** Physical page of a fetch address (the key of translated code), or -1 on a fault. */
+    /** Physical address of a fetch address (the key of translated code), or -1 on a fault. */
     public long fetchPhys(long va) {
-        long pa = translate(va, ACCESS_EXEC);
+        long pa = fetchTranslate(va);
         if (excCause >= 0) {
             excCause = -1;
             return -1;
@@ -502,55 +697,124 @@ public final class Hart {
         trap(c, excTval);
     }
 
-    /** Enters the trap handler for a synchronous exception at {@link #pc}. */
+    /**
+     * Enters the trap handler for an exception or (cause with bit 63 set) an interrupt at
+     * {@link #pc}. Traps from S or U whose medeleg/mideleg bit is set go to S-mode (4.1.1,
+     * 3.1.8); everything else to M-mode. An {@code ecall} from S goes to the built-in SBI
+     * when there is one.
+     */
     public void trap(long cause, long tval) {
         if (cause == Cause.ECALL_S && sbi != null) {
             pc = sbi.ecall(this);
             return;
         }
-        mepc = pc;
-        mcause = cause;
-        mtval = tval;
-        long mie = (mstatus & MSTATUS_MIE) != 0 ? MSTATUS_MPIE : 0;
-        mstatus = (mstatus & ~(MSTATUS_MPIE | MSTATUS_MIE | MSTATUS_MPP)) | mie | ((long) priv << MSTATUS_MPP_SHIFT);
-        priv = PRIV_M;
-        long base = mtvec & ~3L;
-        boolean vectored = (mtvec & 3) == 1;
-        pc = cause < 0 && vectored ? base + 4 * (cause & 0x3F) : base;
+        boolean interrupt = cause < 0;
+        int code = (int) (cause & 0x3F);
+        long deleg = interrupt ? mideleg : medeleg;
+        if (priv <= PRIV_S && ((deleg >>> code) & 1) != 0) {
+            sepc = pc;
+            scause = cause;
+            stval = tval;
+            long spie = (mstatus & MSTATUS_SIE) != 0 ? MSTATUS_SPIE : 0;
+            long spp = priv == PRIV_S ? MSTATUS_SPP : 0;
+            mstatus = (mstatus & ~(MSTATUS_SPIE | MSTATUS_SIE | MSTATUS_SPP)) | spie | spp;
+            priv = PRIV_S;
+            long base = stvec & ~3L;
+            pc = interrupt && (stvec & 3) == 1 ? base + 4L * code : base;
+        } else {
+            mepc = pc;
+            mcause = cause;
+            mtval = tval;
+            long mpie = (mstatus & MSTATUS_MIE) != 0 ? MSTATUS_MPIE : 0;
+            mstatus = (mstatus & ~(MSTATUS_MPIE | MSTATUS_MIE | MSTATUS_MPP)) | mpie | ((long) priv << MSTATUS_MPP_SHIFT);
+            priv = PRIV_M;
+            long base = mtvec & ~3L;
+            pc = interrupt && (mtvec & 3) == 1 ? base + 4L * code : base;
+        }
         reservation = -1;
+        modeChanged();
     }
 
-    /** {@code mret} (Privileged spec 3.3.2): returns to mepc in the mode held by MPP. */
+    /**
+     * {@code mret} (3.3.2): MIE ← MPIE, MPIE ← 1, privilege ← MPP, MPP ← U (the least
+     * privileged mode), MPRV ← 0 when returning below M; pc ← mepc.
+     */
     public void mret() {
         int mpp = (int) ((mstatus & MSTATUS_MPP) >>> MSTATUS_MPP_SHIFT);
         long mpie = mstatus & MSTATUS_MPIE;
         mstatus = (mstatus & ~(MSTATUS_MIE | MSTATUS_MPP)) | (mpie != 0 ? MSTATUS_MIE : 0) | MSTATUS_MPIE;
-        // With only M-mode implemented MPP is always M; leave it there (WARL).
-        mstatus |= (long) PRIV_M << MSTATUS_MPP_SHIFT;
         if (mpp != PRIV_M) {
             mstatus &= ~MSTATUS_MPRV;
         }
-        priv = legalPriv(mpp);
+        priv = mpp;
         pc = mepc;
+        modeChanged();
     }
 
-    private int legalPriv(int p) {
-        return PRIV_M; // S and U modes arrive with the privileged-architecture work
+    /**
+     * {@code sret} (3.3.2): SIE ← SPIE, SPIE ← 1, privilege ← SPP, SPP ← U, MPRV ← 0 (SRET
+     * never returns to M); pc ← sepc. Whether SRET is legal here (U-mode, mstatus.TSR) is
+     * for the caller to check ({@link #sretIllegal()}).
+     */
+    public void sret() {
+        int spp = (mstatus & MSTATUS_SPP) != 0 ? PRIV_S : PRIV_U;
+        long spie = mstatus & MSTATUS_SPIE;
+        mstatus = (mstatus & ~(MSTATUS_SIE | MSTATUS_SPP | MSTATUS_MPRV)) | (spie != 0 ? MSTATUS_SIE : 0) | MSTATUS_SPIE;
+        priv = spp;
+        pc = sepc;
+        modeChanged();
     }
 
-    /** An enabled, pending interrupt that should be taken now, or -1. */
+    /** SRET is illegal in U-mode, and in S-mode while mstatus.TSR = 1 (3.1.6.5). */
+    public boolean sretIllegal() {
+        return priv < PRIV_S || (priv == PRIV_S && (mstatus & MSTATUS_TSR) != 0);
+    }
+
+    /** WFI is illegal in U-mode, and in S-mode while mstatus.TW = 1 (timeout 0). */
+    public boolean wfiIllegal() {
+        return priv == PRIV_U || (priv == PRIV_S && (mstatus & MSTATUS_TW) != 0);
+    }
+
+    /** SFENCE.VMA is illegal in U-mode, and in S-mode while mstatus.TVM = 1. */
+    public boolean sfenceIllegal() {
+        return priv == PRIV_U || (priv == PRIV_S && (mstatus & MSTATUS_TVM) != 0);
+    }
+
+    /**
+     * {@code sfence.vma}: orders page-table updates before later translations. Every TLB
+     * entry is dropped whatever the address and ASID operands (a superpage is held as 4 KiB
+     * entries, so a by-address flush would have to find all of them).
+     */
+    public void sfenceVma(long va, long asid) {
+        flushTlb();
+    }
+
+    /**
+     * An enabled, pending interrupt that should be taken now, or -1 (3.1.9): interrupts
+     * for M are taken when running below M or when MIE is set; delegated (S-level) ones
+     * when running in U, or in S with SIE set, never in M. Those destined for M come
+     * first; within one destination the order is MEI, MSI, MTI, SEI, SSI, STI.
+     */
     public int pendingInterrupt() {
         long pending = mip & mie;
         if (pending == 0) {
             return -1;
         }
-        if (priv == PRIV_M && (mstatus & MSTATUS_MIE) == 0) {
+        long toM = pending & ~mideleg;
+        long enabled = 0;
+        if (toM != 0 && (priv < PRIV_M || (mstatus & MSTATUS_MIE) != 0)) {
+            enabled = toM;
+        } else {
+            long toS = pending & mideleg;
+            if (toS != 0 && (priv < PRIV_S || (priv == PRIV_S && (mstatus & MSTATUS_SIE) != 0))) {
+                enabled = toS;
+            }
+        }
+        if (enabled == 0) {
             return -1;
         }
-        // Priority order (Privileged spec 3.1.9): MEI, MSI, MTI, SEI, SSI, STI.
-        int[] order = INTERRUPT_PRIORITY;
-        for (int irq : order) {
-            if ((pending & (1L << irq)) != 0) {
+        for (int irq : INTERRUPT_PRIORITY) {
+            if ((enabled & (1L << irq)) != 0) {
                 return irq;
             }
         }
@@ -558,6 +822,50 @@ public final class Hart {
     }
 
     private static final int[] INTERRUPT_PRIORITY = {11, 3, 7, 9, 1, 5};
+
+    // ---------------------------------------------------------------------------------
+    // Sstc: STIP follows (time >= stimecmp) while menvcfg.STCE = 1.
+
+    private boolean sstcActive() {
+        return (menvcfg & MENVCFG_STCE) != 0 && timers != null;
+    }
+
+    private boolean stimecmpReached() {
+        // stimecmp is unsigned: values with bit 63 set are never reached.
+        return stimecmp >= 0 && timers.clock().mtime() >= stimecmp;
+    }
+
+    /** Recomputes STIP and the stimecmp timer after stimecmp, menvcfg or the time source changed. */
+    private void updateSstc() {
+        if (!sstcActive()) {
+            if (stimecmpTimer != null) {
+                stimecmpTimer.cancel();
+            }
+            return;
+        }
+        if (stimecmpReached()) {
+            stimecmpTimer.cancel();
+            setPending(MIP_STIP);
+        } else {
+            clearPending(MIP_STIP);
+            if (stimecmp >= 0) {
+                stimecmpTimer.arm(stimecmp);
+            } else {
+                stimecmpTimer.cancel();
+            }
+        }
+    }
+
+    private void stimecmpTimerFired() {
+        updateSstc();
+    }
+
+    /** Brings STIP up to date before mip/sip is read (timers fire only between blocks). */
+    private void refreshStip() {
+        if (sstcActive() && stimecmpReached() && (mip & MIP_STIP) == 0) {
+            updateSstc();
+        }
+    }
 
     // ---------------------------------------------------------------------------------
     // CSRs.
@@ -573,7 +881,7 @@ public final class Hart {
     public long csrAccess(int csr, int kind, long src, boolean write) {
         int minPriv = (csr >>> 8) & 3;
         boolean readOnly = (csr >>> 10) == 3;
-        if (priv < minPriv || (write && readOnly)) {
+        if (priv < minPriv || (write && readOnly) || !accessible(csr)) {
             raise(Cause.ILLEGAL_INSN, 0);
             return 0;
         }
@@ -582,14 +890,39 @@ public final class Hart {
             return 0;
         }
         if (write) {
+            // Read-modify-write of mip/sip uses the software-writable SEIP bit, not the
+            // line OR-ed into reads (3.1.9).
+            long base = csr == MIP ? (old & ~MIP_SEIP) | (seipSoft ? MIP_SEIP : 0) : old;
             long v = switch (kind) {
                 case CSR_RW -> src;
-                case CSR_RS -> old | src;
-                default -> old & ~src;
+                case CSR_RS -> base | src;
+                default -> base & ~src;
             };
             csrWrite(csr, v);
         }
         return old;
+    }
+
+    /**
+     * Access rules beyond the privilege encoded in the CSR number: counter enables
+     * (mcounteren for S and U, scounteren too for U), mstatus.TVM for satp, and Sstc's
+     * menvcfg.STCE / mcounteren.TM for stimecmp.
+     */
+    private boolean accessible(int csr) {
+        if (priv == PRIV_M) {
+            return true;
+        }
+        if (csr >= CYCLE && csr <= HPMCOUNTER31) {
+            int bit = csr - CYCLE;
+            return ((mcounteren >>> bit) & 1) != 0 && (priv == PRIV_S || ((scounteren >>> bit) & 1) != 0);
+        }
+        if (csr == SATP) {
+            return (mstatus & MSTATUS_TVM) == 0;
+        }
+        if (csr == STIMECMP) {
+            return (menvcfg & MENVCFG_STCE) != 0 && (mcounteren & 2) != 0;
+        }
+        return true;
     }
 
     private boolean fpOff() {
@@ -611,10 +944,10 @@ public final class Hart {
                 return instret + instretOffset;
             }
             case TIME -> {
-                if (timeSource == null) {
+                if (timers == null) {
                     break;
                 }
-                return timeSource.mtime();
+                return timers.clock().mtime();
             }
             case MVENDORID, MARCHID, MIMPID, MCONFIGPTR, MSECCFG -> {
                 return 0;
@@ -624,6 +957,9 @@ public final class Hart {
             }
             case MSTATUS -> {
                 return mstatus;
+            }
+            case SSTATUS -> {
+                return mstatus & SSTATUS_MASK;
             }
             case MISA -> {
                 return misa;
@@ -637,14 +973,26 @@ public final class Hart {
             case MIE -> {
                 return mie;
             }
+            case SIE -> {
+                return mie & mideleg;
+            }
             case MTVEC -> {
                 return mtvec;
+            }
+            case STVEC -> {
+                return stvec;
             }
             case MCOUNTEREN -> {
                 return mcounteren;
             }
+            case SCOUNTEREN -> {
+                return scounteren;
+            }
             case MENVCFG -> {
                 return menvcfg;
+            }
+            case SENVCFG -> {
+                return senvcfg;
             }
             case MCOUNTINHIBIT -> {
                 return mcountinhibit;
@@ -652,17 +1000,40 @@ public final class Hart {
             case MSCRATCH -> {
                 return mscratch;
             }
+            case SSCRATCH -> {
+                return sscratch;
+            }
             case MEPC -> {
                 return mepc;
+            }
+            case SEPC -> {
+                return sepc;
             }
             case MCAUSE -> {
                 return mcause;
             }
+            case SCAUSE -> {
+                return scause;
+            }
             case MTVAL -> {
                 return mtval;
             }
+            case STVAL -> {
+                return stval;
+            }
             case MIP -> {
+                refreshStip();
                 return mip;
+            }
+            case SIP -> {
+                refreshStip();
+                return mip & mideleg;
+            }
+            case SATP -> {
+                return satp;
+            }
+            case STIMECMP -> {
+                return stimecmp;
             }
             case TSELECT -> {
                 return tselect;
@@ -709,34 +1080,47 @@ public final class Hart {
             case MCYCLE -> cycleOffset = v - instret - 1;
             case MINSTRET -> instretOffset = v - instret - 1;
             case MSTATUS -> writeMstatus(v);
+            case SSTATUS -> {
+                long w = MSTATUS_SIE | MSTATUS_SPIE | MSTATUS_SPP | MSTATUS_FS | MSTATUS_SUM | MSTATUS_MXR;
+                writeMstatus((mstatus & ~w) | (v & w));
+            }
             case MISA -> { } // WARL: extensions cannot be switched off
-            case MEDELEG, MIDELEG -> { } // no lower privilege modes to delegate to yet
-            case MIE -> mie = v & 0x888L; // MSIE, MTIE, MEIE
-            case MIP -> { } // machine-level pending bits are read-only
+            case MEDELEG -> medeleg = v & MEDELEG_MASK;
+            case MIDELEG -> mideleg = v & S_INTERRUPTS;
+            case MIE -> mie = v & ALL_INTERRUPTS;
+            case SIE -> mie = (mie & ~mideleg) | (v & mideleg);
+            case MIP -> writeMip(v, MIP_SSIP | MIP_SEIP | ((menvcfg & MENVCFG_STCE) != 0 ? 0 : MIP_STIP));
+            case SIP -> writeMip(v, MIP_SSIP & mideleg);
             case MTVEC -> mtvec = (v & 3) < 2 ? v & ~2L : (v & ~3L) | (mtvec & 3);
+            case STVEC -> stvec = (v & 3) < 2 ? v & ~2L : (v & ~3L) | (stvec & 3);
             case MCOUNTEREN -> mcounteren = v & 0xFFFF_FFFFL;
-            case MENVCFG -> menvcfg = v & 1; // FIOM only
+            case SCOUNTEREN -> scounteren = v & 0xFFFF_FFFFL;
+            case MENVCFG -> {
+                menvcfg = v & (ENVCFG_FIOM | MENVCFG_STCE);
+                updateSstc();
+            }
+            case SENVCFG -> senvcfg = v & ENVCFG_FIOM;
             case MCOUNTINHIBIT -> mcountinhibit = v & 0xFFFF_FFFDL;
             case MSCRATCH -> mscratch = v;
+            case SSCRATCH -> sscratch = v;
             case MEPC -> mepc = v & ~1L;
+            case SEPC -> sepc = v & ~1L;
             case MCAUSE -> mcause = v;
+            case SCAUSE -> scause = v;
             case MTVAL -> mtval = v;
+            case STVAL -> stval = v;
+            case SATP -> writeSatp(v);
+            case STIMECMP -> {
+                stimecmp = v;
+                updateSstc();
+            }
             case TSELECT -> tselect = 0; // no triggers: tselect reads back 0, firmware stops probing
             case TDATA1, TDATA2, TDATA3, MSECCFG -> { }
             default -> {
                 if (csr >= PMPCFG0 && csr <= PMPCFG15 && (csr & 1) == 0) {
-                    int first = (csr - PMPCFG0) * 4;
-                    for (int k = 0; k < 8 && first + k < 16; k++) {
-                        byte cfg = (byte) (v >>> (8 * k));
-                        if ((pmpcfg[first + k] & 0x80) == 0) { // locked entries ignore writes
-                            pmpcfg[first + k] = (byte) (cfg & 0x9F);
-                        }
-                    }
+                    writePmpcfg((csr - PMPCFG0) * 4, v);
                 } else if (csr >= PMPADDR0 && csr <= PMPADDR63) {
-                    int n = csr - PMPADDR0;
-                    if (n < 16 && (pmpcfg[n] & 0x80) == 0) {
-                        pmpaddr[n] = v & ((1L << 54) - 1);
-                    }
+                    writePmpaddr(csr - PMPADDR0, v);
                 }
                 // Zihpm counters and event selectors: writes are accepted and ignored.
             }
@@ -744,14 +1128,74 @@ public final class Hart {
     }
 
     private void writeMstatus(long v) {
-        long writable = MSTATUS_MIE | MSTATUS_MPIE | MSTATUS_FS | MSTATUS_MPRV;
-        long s = (mstatus & ~writable) | (v & writable);
-        s = (s & ~MSTATUS_MPP) | ((long) PRIV_M << MSTATUS_MPP_SHIFT);
+        long writable = MSTATUS_SIE | MSTATUS_MIE | MSTATUS_SPIE | MSTATUS_MPIE | MSTATUS_SPP | MSTATUS_MPP
+                | MSTATUS_FS | MSTATUS_MPRV | MSTATUS_SUM | MSTATUS_MXR | MSTATUS_TVM | MSTATUS_TW | MSTATUS_TSR;
+        long old = mstatus;
+        long s = (old & ~writable) | (v & writable);
+        if ((s & MSTATUS_MPP) == 2L << MSTATUS_MPP_SHIFT) {
+            s = (s & ~MSTATUS_MPP) | (old & MSTATUS_MPP); // MPP = 2 (H) does not exist: WARL, keep
+        }
+        s = (s & ~(MSTATUS_UXL | MSTATUS_SXL)) | MSTATUS_UXL_SXL_64;
         if ((s & MSTATUS_FS) == MSTATUS_FS) {
             s |= MSTATUS_SD;
         } else {
             s &= ~MSTATUS_SD;
         }
         mstatus = s;
+        if (((old ^ s) & MSTATUS_MXR) != 0) {
+            flushTranslatedData(); // MXR changes what the translated read entries allow
+        }
+        modeChanged();
+    }
+
+    /** mip/sip writes: only the bits in {@code writable} change; SEIP keeps its line. */
+    private synchronized void writeMip(long v, long writable) {
+        if ((writable & MIP_SEIP) != 0) {
+            seipSoft = (v & MIP_SEIP) != 0;
+        }
+        long m = (mip & ~writable) | (v & writable);
+        mip = (seipSoft || seipLine) ? m | MIP_SEIP : m & ~MIP_SEIP;
+    }
+
+    /**
+     * satp (4.1.11): a write with an unsupported MODE has no effect at all (WARL). All 16
+     * ASID bits are kept; translations are dropped on every write, so ASIDs never matter.
+     */
+    private void writeSatp(long v) {
+        int mode = (int) (v >>> SATP_MODE_SHIFT);
+        if (mode != SATP_BARE && Mmu.levels(mode) == 0) {
+            return;
+        }
+        satp = v;
+        satpMode = mode;
+        flushTlb();
+        modeChanged();
+    }
+
+    // PMP (3.7): 16 entries, 4-byte granularity; WARL rules, not enforced (see the class comment).
+
+    private static final int PMP_L = 0x80, PMP_A = 0x18, PMP_TOR = 0x08, PMP_R = 1, PMP_W = 2;
+
+    private void writePmpcfg(int first, long v) {
+        for (int k = 0; k < 8 && first + k < 16; k++) {
+            int cfg = (int) (v >>> (8 * k)) & 0x9F; // bits 6:5 are reserved (read zero)
+            if ((cfg & (PMP_R | PMP_W)) == PMP_W) {
+                cfg &= ~PMP_W; // R=0 W=1 is reserved: WARL, made read-only
+            }
+            if ((pmpcfg[first + k] & PMP_L) == 0) { // locked entries ignore writes
+                pmpcfg[first + k] = (byte) cfg;
+            }
+        }
+    }
+
+    private void writePmpaddr(int n, long v) {
+        if (n >= 16 || (pmpcfg[n] & PMP_L) != 0) {
+            return;
+        }
+        // A locked TOR entry also locks the address register below it.
+        if (n + 1 < 16 && (pmpcfg[n + 1] & PMP_L) != 0 && (pmpcfg[n + 1] & PMP_A) == PMP_TOR) {
+            return;
+        }
+        pmpaddr[n] = v & ((1L << 54) - 1);
     }
 }

@@ -54,7 +54,9 @@ public final class BareMetalMachine implements AutoCloseable {
             Bus bus = new Bus(ram);
             bus.setGuestErrorLog(log);
             bus.freeze();
-            this.hart = new Hart(0, bus, new CodePageMap(RAM_BASE, ramSize));
+            CodePageMap codePages = new CodePageMap(RAM_BASE, ramSize);
+            ram.setWriteObserver(codePages::notifyWrite);
+            this.hart = new Hart(0, bus, codePages);
             hart.reset(image.entry());
             this.interpreter = new Interpreter(hart);
             Optional<Long> to = image.symbol("tohost");

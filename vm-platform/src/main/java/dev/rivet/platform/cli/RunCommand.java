@@ -1,9 +1,12 @@
 package dev.rivet.platform.cli;
 
 import dev.rivet.platform.baremetal.BareMetalMachine;
+import dev.rivet.platform.boot.BootException;
 import dev.rivet.platform.boot.ElfFormatException;
 import dev.rivet.platform.boot.ElfImage;
 import dev.rivet.platform.boot.ElfLoader;
+import dev.rivet.platform.boot.KernelImage;
+import dev.rivet.platform.virt.VirtMachine;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -12,19 +15,23 @@ import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
-/** {@code vmctl run}: boots a machine. For now: a bare-metal RV64GC program with HTIF. */
-@Command(name = "run", mixinStandardHelpOptions = true,
-        description = {"Run a guest. With no options, runs the bundled demo program.",
-                "A bare-metal program (--bios) runs in M-mode with RAM at 0x80000000 and ends",
-                "by writing (code<<1)|1 to its 'tohost' symbol (HTIF); vmctl exits with that code."},
+/** {@code vmctl run}: boots a machine. */
+@Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {
+                "Boot a RISC-V virt machine. With no options, boots the bundled Linux guest.",
+                "The terminal is the guest's serial console; press Ctrl-A x to quit, Ctrl-A h for help.",
+                "With --bios, runs a bare-metal ELF program in M-mode instead (HTIF tohost/fromhost)."},
         exitCodeListHeading = "%nExit status:%n",
-        exitCodeList = {"N:the guest's own exit code", "1:the machine could not be built or run",
+        exitCodeList = {"0:the guest powered off (or was quit with Ctrl-A x)",
+                "N:a bare-metal program's exit code, or the code a guest reported failure with",
+                "1:the machine could not be built or run",
                 "2:bad command line or unusable input file",
-                "124:--max-instructions reached before the guest exited"})
+                "124:--max-instructions reached before the guest finished"})
 final class RunCommand implements Callable<Integer> {
     static final int EXIT_BUDGET = 124;
     private static final String DEMO = "/dev/rivet/platform/demo/demo.elf";
@@ -35,28 +42,174 @@ final class RunCommand implements Callable<Integer> {
     @CommandLine.ParentCommand
     Vmctl vmctl;
 
-    @Option(names = "--bios", paramLabel = "ELF",
-            description = "Bare-metal RISC-V ELF program, loaded at its link addresses and started in M-mode.")
-    Path bios;
+    @Option(names = "--kernel", paramLabel = "IMAGE", description = "Linux kernel Image (plain or gzip-compressed).")
+    Path kernel;
 
-    @Option(names = {"-m", "--memory"}, paramLabel = "SIZE", defaultValue = "128M",
-            converter = SizeConverter.class,
-            description = "Guest RAM size, e.g. 64M or 1G (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--initrd", paramLabel = "FILE", description = "Initial ramdisk (cpio, optionally compressed).")
+    Path initrd;
+
+    @Option(names = "--append", paramLabel = "CMDLINE", description = "Kernel command line (default: ${DEFAULT-VALUE}).",
+            defaultValue = "console=ttyS0")
+    String append;
+
+    @Option(names = "--firmware", paramLabel = "BIN",
+            description = "M-mode firmware such as OpenSBI's fw_dynamic.bin, loaded at 0x80000000 (default: the built-in SBI).")
+    Path firmware;
+
+    @Option(names = {"-m", "--memory"}, paramLabel = "SIZE", defaultValue = "512M", converter = SizeConverter.class,
+            description = "Guest RAM, e.g. 256M or 2G (default: ${DEFAULT-VALUE}).")
     long memory;
 
+    @Option(names = "--clock", paramLabel = "MODE", defaultValue = "realtime",
+            description = "realtime (time follows the host) or deterministic (time follows retired instructions; "
+                    + "the same inputs give the same run). Default: ${DEFAULT-VALUE}.")
+    ClockMode clock;
+
+    @Option(names = "--no-reboot", description = "Exit instead of restarting when the guest reboots.")
+    boolean noReboot;
+
+    @Option(names = "--bios", paramLabel = "ELF",
+            description = "Run a bare-metal RISC-V ELF program in M-mode instead of booting Linux.")
+    Path bios;
+
+    @Option(names = "--demo", description = "Run the bundled bare-metal demo program.")
+    boolean demo;
+
+    @Option(names = "--dump-dtb", paramLabel = "FILE", description = "Write the generated device tree blob and exit.")
+    Path dumpDtb;
+
     @Option(names = "--max-instructions", paramLabel = "N",
-            description = "Stop after about N guest instructions if the guest has not exited.")
+            description = "Stop after about N guest instructions if the guest has not finished.")
     Long maxInstructions;
 
     @Option(names = "--stats", description = "Print instruction count, time and speed to stderr at the end.")
     boolean stats;
 
+    enum ClockMode { realtime, deterministic }
+
     @Override
     public Integer call() throws IOException {
-        PrintStream err = vmctl.err;
         if (maxInstructions != null && maxInstructions <= 0) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--max-instructions must be positive");
         }
+        if (bios != null || demo) {
+            if (kernel != null || initrd != null || firmware != null) {
+                throw new CommandLine.ParameterException(spec.commandLine(),
+                        "--bios/--demo run a bare-metal program; they do not combine with --kernel, --initrd or --firmware");
+            }
+            return runBareMetal();
+        }
+        return runLinux();
+    }
+
+    private long budget() {
+        return maxInstructions == null ? Long.MAX_VALUE : maxInstructions;
+    }
+
+    // ---------------------------------------------------------------------------------
+    // Linux on the virt board.
+
+    private int runLinux() throws IOException {
+        PrintStream err = vmctl.err;
+        VirtMachine.Config cfg;
+        try {
+            cfg = linuxConfig();
+        } catch (BootException e) {
+            err.println("vmctl: " + Vmctl.oneLine(e));
+            return Vmctl.EXIT_USAGE;
+        }
+        VirtMachine m;
+        try {
+            m = new VirtMachine(cfg);
+        } catch (BootException e) {
+            err.println("vmctl: " + Vmctl.oneLine(e));
+            return Vmctl.EXIT_USAGE;
+        }
+        try (m) {
+            if (dumpDtb != null) {
+                Files.write(dumpDtb, m.deviceTree());
+                return 0;
+            }
+            HostConsole console = vmctl.console == System.out ? HostConsole.open(vmctl.console) : null;
+            if (console != null) {
+                console.start(m::input, m::stop);
+            }
+            long t0 = System.nanoTime();
+            VirtMachine.Result r;
+            try {
+                r = m.run(budget());
+            } finally {
+                if (console != null) {
+                    console.close();
+                }
+            }
+            long ns = System.nanoTime() - t0;
+            vmctl.console.flush();
+            if (stats) {
+                var c = m.interpreter().cache();
+                err.printf("vmctl: %d instructions in %.3f s (%.1f MIPS); blocks: %d translated, %d invalidated,"
+                        + " %d full flushes, %d translation epochs%n", r.instructions(), ns / 1e9,
+                        r.instructions() / (ns / 1e3), c.translations(), c.invalidations(), c.flushes(), c.epochs());
+            }
+            return switch (r.ending()) {
+                case POWEROFF, STOPPED, REBOOT -> 0;
+                case FAILURE -> r.exitCode() == 0 ? 1 : r.exitCode();
+                case BUDGET -> {
+                    err.printf("vmctl: stopped after %d instructions (--max-instructions %d); the guest did not finish%n",
+                            r.instructions(), maxInstructions);
+                    yield EXIT_BUDGET;
+                }
+            };
+        }
+    }
+
+    private VirtMachine.Config linuxConfig() throws BootException {
+        Path k = kernel, i = initrd;
+        if (k == null) {
+            Path guest = bundledGuest();
+            k = guest.resolve("Image.gz");
+            if (i == null) {
+                i = guest.resolve("initramfs.cpio.gz");
+            }
+        }
+        KernelImage image = KernelImage.read(k);
+        byte[] rd = i == null ? null : readFile(i, "initrd", VirtMachine.MIN_RAM * 16);
+        byte[] fw = firmware == null ? null : readFile(firmware, "firmware", 2L << 20);
+        return new VirtMachine.Config(memory, image.bytes(), image.imageSize(), rd, append, fw,
+                clock == ClockMode.deterministic, noReboot,
+                clock == ClockMode.deterministic ? 0 : System.currentTimeMillis() * 1_000_000L,
+                vmctl.console, msg -> vmctl.err.println("rivet: guest error: " + msg));
+    }
+
+    /** The guest shipped in the repository: $RIVET_HOME/guest/riscv64 (./vmctl sets it). */
+    private static Path bundledGuest() throws BootException {
+        String home = System.getProperty("rivet.home", System.getenv("RIVET_HOME"));
+        Path dir = Path.of(home == null ? "." : home, "guest", "riscv64");
+        if (!Files.isRegularFile(dir.resolve("Image.gz"))) {
+            throw new BootException("the bundled guest is missing (" + dir.resolve("Image.gz")
+                    + "); run vmctl from the repository or pass --kernel");
+        }
+        return dir;
+    }
+
+    private static byte[] readFile(Path p, String what, long max) throws BootException {
+        try {
+            if (Files.size(p) > max) {
+                throw new BootException(p + ": " + what + " is larger than " + (max >> 20) + " MiB");
+            }
+            return Files.readAllBytes(p);
+        } catch (NoSuchFileException e) {
+            throw new BootException(p + ": no such file");
+        } catch (IOException e) {
+            throw new BootException(p + ": cannot read " + what + ": " + e.getMessage());
+        }
+    }
+
+    // ---------------------------------------------------------------------------------
+    // Bare-metal programs.
+
+    private int runBareMetal() throws IOException {
+        PrintStream err = vmctl.err;
         ElfImage image;
         try {
             image = bios != null ? ElfLoader.read(bios) : demoImage();
@@ -80,7 +233,7 @@ final class RunCommand implements Callable<Integer> {
                 err.println("vmctl: warning: the program has no 'tohost' symbol, so it cannot end the run itself");
             }
             long t0 = System.nanoTime();
-            BareMetalMachine.Result r = m.run(maxInstructions == null ? Long.MAX_VALUE : maxInstructions);
+            BareMetalMachine.Result r = m.run(budget());
             long ns = System.nanoTime() - t0;
             vmctl.console.flush();
             if (stats) {
@@ -132,7 +285,7 @@ final class RunCommand implements Callable<Integer> {
             try {
                 v = Math.multiplyExact(Long.parseLong(t), mul);
             } catch (NumberFormatException | ArithmeticException e) {
-                throw new CommandLine.TypeConversionException("'" + s + "' is not a size (try 128M or 1G)");
+                throw new CommandLine.TypeConversionException("'" + s + "' is not a size (try 512M or 1G)");
             }
             if (v < (1 << 20) || v > (64L << 30) || (v & 0xFFF) != 0) {
                 throw new CommandLine.TypeConversionException("'" + s + "': memory must be 1M to 64G in whole 4K pages");

@@ -40,10 +40,56 @@ class VmctlTest {
     }
 
     @Test
-    void noArgumentsRunsTheBundledDemo() {
-        Outcome o = vmctl("run");
+    void demoFlagRunsTheBundledDemo() {
+        Outcome o = vmctl("run", "--demo");
         assertEquals(0, o.status(), o.err());
         assertTrue(o.out().contains("hello from rivet"), o.out());
+    }
+
+    /** With no guest given, vmctl boots the repository's own Linux guest. */
+    @Test
+    void bundledLinuxGuestBootsAndPowersOff() {
+        Outcome o = vmctl("run", "--clock", "deterministic", "--append", "console=ttyS0 vmtest=/bin/true");
+        assertEquals(0, o.status(), o.err());
+        assertTrue(o.out().contains("guest: booted Linux"), o.out());
+        assertTrue(o.out().contains("vmtest: exit 0"), o.out());
+    }
+
+    @Test
+    void linuxInputsThatCannotBootAreOneLineErrors(@TempDir Path dir) throws Exception {
+        Path junk = dir.resolve("junk");
+        Files.write(junk, new byte[] {0x1f, (byte) 0x8b, 8, 0, 1, 2, 3}); // truncated gzip
+        Path text = dir.resolve("notes.txt");
+        Files.writeString(text, "this is not a kernel, just some text that is long enough to hold a header\n".repeat(4));
+        String[][] cases = {
+                {"not a kernel Image", "run", "--kernel", "/bin/true"},
+                {"not a RISC-V Linux kernel Image", "run", "--kernel", text.toString()},
+                {"corrupt gzip data", "run", "--kernel", junk.toString()},
+                {"no such file", "run", "--kernel", dir.resolve("missing").toString()},
+                {"no such file", "run", "--initrd", dir.resolve("missing.cpio").toString()},
+                {"too little", "run", "-m", "32M"},
+                {"do not combine", "run", "--bios", "x.elf", "--kernel", "y"},
+        };
+        for (String[] c : cases) {
+            Outcome o = vmctl(java.util.Arrays.copyOfRange(c, 1, c.length));
+            assertEquals(Vmctl.EXIT_USAGE, o.status(), String.join(" ", c) + ": " + o.err());
+            assertTrue(o.err().contains(c[0]), o.err());
+            assertEquals(1, o.err().lines().filter(l -> !l.startsWith("Try ")).count(), o.err());
+            assertNoStackTrace(o);
+        }
+    }
+
+    @Test
+    void dumpDtbWritesTheGeneratedTree(@TempDir Path dir) throws Exception {
+        Path dtb = dir.resolve("virt.dtb");
+        Outcome o = vmctl("run", "--dump-dtb", dtb.toString());
+        assertEquals(0, o.status(), o.err());
+        Process p = new ProcessBuilder("dtc", "-I", "dtb", "-O", "dts", dtb.toString()).redirectErrorStream(true).start();
+        String dts = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor());
+        assertTrue(dts.contains("riscv,isa = \"rv64imafdc_zicntr_zicond_zicsr_zifencei_zihintpause_zihpm_zba_zbb_zbs_sstc_svadu\""), dts);
+        assertTrue(dts.contains("serial@10000000"), dts);
+        assertTrue(dts.contains("bootargs = \"console=ttyS0\""), dts);
     }
 
     @Test

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Boot time to "guest: ready", Rivet next to qemu-system-riscv64 -M virt, same kernel, same
+# initramfs, same machine, same run. Prints per-run times, medians and the ratio.
+#   benches/compare-qemu.sh [RUNS] [KERNEL] [INITRD]
+# Defaults: 5 runs of the bundled guest (guest/riscv64). Needs qemu-system-misc.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+runs=${1:-5}
+kernel=${2:-$root/guest/riscv64/Image.gz}
+initrd=${3:-$root/guest/riscv64/initramfs.cpio.gz}
+command -v qemu-system-riscv64 >/dev/null || { echo "needs qemu-system-riscv64 (apt-get install qemu-system-misc)" >&2; exit 1; }
+"$root/vmctl" --version >/dev/null   # build once, outside the timed runs
+
+# QEMU 7.2 cannot load a gzip-compressed Image for -kernel: give it the plain one.
+qkernel=$kernel
+if gzip -t "$kernel" 2>/dev/null; then
+    qkernel=$(mktemp); gzip -dc "$kernel" > "$qkernel"; trap 'rm -f "$qkernel"' EXIT
+fi
+
+# time_to_ready CMD...: seconds from start until the console prints "guest: ready".
+time_to_ready() {
+    python3 - "$@" <<'PY'
+import subprocess, sys, time
+t0 = time.monotonic()
+p = subprocess.Popen(sys.argv[1:], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+buf = b""
+while True:
+    b = p.stdout.read1(4096)
+    if not b:
+        print("nan"); sys.exit(1)
+    buf += b
+    if b"guest: ready" in buf:
+        print(f"{time.monotonic() - t0:.3f}")
+        break
+p.kill(); p.wait()
+PY
+}
+
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+
+rivet=(); qemu=()
+for i in $(seq "$runs"); do
+    r=$(time_to_ready "$root/vmctl" run --kernel "$kernel" --initrd "$initrd" -m 512M --append console=ttyS0)
+    q=$(time_to_ready qemu-system-riscv64 -M virt -m 512M -nographic -no-reboot -kernel "$qkernel" \
+        -initrd "$initrd" -append console=ttyS0)
+    echo "run $i: rivet ${r}s qemu ${q}s"
+    rivet+=("$r"); qemu+=("$q")
+done
+rm_=$(printf '%s\n' "${rivet[@]}" | median); qm=$(printf '%s\n' "${qemu[@]}" | median)
+echo "median: rivet ${rm_}s qemu ${qm}s ratio rivet/qemu $(awk -v a="$rm_" -v b="$qm" 'BEGIN {printf "%.2f", a/b}')"

@@ -1,0 +1,146 @@
+package dev.rivet.platform.virt;
+
+import dev.rivet.platform.boot.KernelImage;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+/** Boots a Linux guest on the virt board for a test and collects its console. */
+final class GuestBoot {
+    /** The project's own guest (guest/riscv64 at the repository root). */
+    static final Path BUNDLED = Path.of("..", "guest", "riscv64");
+    /** The team's reference guest, beside the repository. */
+    static final Path REFERENCE = Path.of("..", "..", "shared", "guest", "riscv64");
+    /** 2026-11-21T00:00:00Z: the RTC's time at power-on in tests. */
+    static final long EPOCH_NANOS = 1_795_219_200L * 1_000_000_000L;
+    static final long BUDGET = 40_000_000_000L;
+
+    Path kernel = BUNDLED.resolve("Image.gz");
+    Path initrd = BUNDLED.resolve("initramfs.cpio.gz");
+    byte[] extraInitrd;
+    String append = "console=ttyS0";
+    byte[] firmware;
+    boolean deterministic = true;
+    boolean noReboot = true;
+    long ram = 512L << 20;
+
+    final ByteArrayOutputStream console = new ByteArrayOutputStream();
+    final StringBuilder guestErrors = new StringBuilder();
+
+    GuestBoot guest(Path dir) {
+        kernel = dir.resolve(Files.exists(dir.resolve("Image.gz")) ? "Image.gz" : "Image");
+        initrd = dir.resolve("initramfs.cpio.gz");
+        return this;
+    }
+
+    /** Adds {@code /vmtest.sh} with {@code script} and points the kernel command line at it. */
+    GuestBoot vmtest(String script) {
+        extraInitrd = new Cpio().file("vmtest.sh", "#!/bin/sh\n" + script, 0755).gzip();
+        append = append + " vmtest=/vmtest.sh";
+        return this;
+    }
+
+    VirtMachine machine() throws Exception {
+        for (Path p : new Path[] {kernel, initrd}) {
+            if (!Files.exists(p)) {
+                fail("guest file missing: " + p.toAbsolutePath());
+            }
+        }
+        KernelImage k = KernelImage.read(kernel);
+        byte[] rd = Files.readAllBytes(initrd);
+        if (extraInitrd != null) {
+            byte[] all = new byte[rd.length + extraInitrd.length];
+            System.arraycopy(rd, 0, all, 0, rd.length);
+            System.arraycopy(extraInitrd, 0, all, rd.length, extraInitrd.length);
+            rd = all;
+        }
+        OutputStream sink = new OutputStream() {
+            @Override
+            public void write(int b) {
+                synchronized (console) {
+                    console.write(b);
+                }
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) {
+                synchronized (console) {
+                    console.write(b, off, len);
+                }
+            }
+        };
+        return new VirtMachine(new VirtMachine.Config(ram, k.bytes(), k.imageSize(), rd, append, firmware,
+                deterministic, noReboot, EPOCH_NANOS, sink, msg -> guestErrors.append(msg).append('\n')));
+    }
+
+    String console() {
+        synchronized (console) {
+            return console.toString(StandardCharsets.UTF_8);
+        }
+    }
+
+    /** Boots to the end (power off, reboot or failure) and returns how it ended. */
+    VirtMachine.Result run() throws Exception {
+        try (VirtMachine m = machine()) {
+            VirtMachine.Result r = m.run(BUDGET);
+            if (r.ending() == VirtMachine.Ending.BUDGET) {
+                fail("guest did not finish within " + BUDGET + " instructions; console:\n" + tail());
+            }
+            return r;
+        }
+    }
+
+    String tail() {
+        String c = console();
+        return c.length() > 4000 ? c.substring(c.length() - 4000) : c;
+    }
+
+    /** Runs the machine on another thread (for interactive tests). */
+    static final class Running implements AutoCloseable {
+        final VirtMachine machine;
+        final Thread thread;
+        final CountDownLatch done = new CountDownLatch(1);
+        volatile VirtMachine.Result result;
+
+        Running(VirtMachine m) {
+            machine = m;
+            thread = new Thread(() -> {
+                try {
+                    result = m.run(BUDGET);
+                } finally {
+                    done.countDown();
+                }
+            }, "guest");
+            thread.start();
+        }
+
+        boolean awaitEnd(long seconds) throws InterruptedException {
+            return done.await(seconds, TimeUnit.SECONDS);
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            machine.stop();
+            thread.join(30_000);
+            machine.close();
+        }
+    }
+
+    static void waitFor(GuestBoot g, String text, long seconds) throws InterruptedException, IOException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (!g.console().contains(text)) {
+            if (System.nanoTime() > end) {
+                fail("timed out waiting for '" + text + "'; console:\n" + g.tail());
+            }
+            Thread.sleep(50);
+        }
+    }
+}
