@@ -118,10 +118,16 @@ class LinuxBootTest {
 
     /** The team's reference guest (../shared/guest/riscv64) boots both ways too. */
     @Test
-    void referenceGuestBootsWithBuiltinSbi() throws Exception {
-        GuestBoot g = new GuestBoot().guest(GuestBoot.REFERENCE).vmtest("echo \"uname-m: $(uname -m)\"\n");
-        VirtMachine.Result r = g.run();
-        assertEquals("riscv64", field(g.console(), "uname-m"));
-        assertEquals(VirtMachine.Ending.POWEROFF, r.ending());
+    void referenceGuestBootsWithBuiltinSbiAndWithOpenSbi() throws Exception {
+        for (boolean openSbi : new boolean[] {false, true}) {
+            GuestBoot g = new GuestBoot().guest(GuestBoot.REFERENCE).vmtest("echo \"uname-m: $(uname -m)\"\n");
+            if (openSbi) {
+                g.firmware = Files.readAllBytes(Path.of("/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin"));
+            }
+            VirtMachine.Result r = g.run();
+            assertEquals("riscv64", field(g.console(), "uname-m"));
+            assertEquals(openSbi, g.console().contains("OpenSBI"), g.tail());
+            assertEquals(VirtMachine.Ending.POWEROFF, r.ending());
+        }
     }
 }
