@@ -36,7 +36,9 @@ class LinuxBootTest {
                 echo "rtc: $(cat /sys/class/rtc/rtc0/name 2>/dev/null)"
                 u1=$(cut -d' ' -f1 /proc/uptime); sleep 1; u2=$(cut -d' ' -f1 /proc/uptime)
                 echo "uptime: $u1 $u2"
-                echo "timer-irqs: $(grep -c . /proc/interrupts)"
+                echo "fwcfg-rev: $(cat /sys/firmware/qemu_fw_cfg/rev 2>/dev/null)"
+                echo "uart-irqs: $(grep ttyS0 /proc/interrupts | awk '{print $2}')"
+                echo "hwclock: $(hwclock -r -u 2>&1 | awk '{print $2, $3, $5}')"
                 exit 7
                 """);
         VirtMachine.Result r = g.run();
@@ -52,6 +54,11 @@ class LinuxBootTest {
         double u1 = Double.parseDouble(up[0]), u2 = Double.parseDouble(up[1]);
         assertTrue(u2 >= u1 + 0.9 && u2 < u1 + 5, "timer interrupts advance uptime across sleep 1: " + u1 + " -> " + u2);
         assertIsaMatches(field(out, "isa"));
+        // fw_cfg probed through its device-tree node: revision = ID features (traditional + DMA).
+        assertEquals("3", field(out, "fwcfg-rev"));
+        // The console's interrupts went UART -> PLIC -> hart (the 8250 driver counts them).
+        assertTrue(Long.parseLong(field(out, "uart-irqs")) > 0, out);
+        assertEquals("Nov 21 2026", field(out, "hwclock"), "hwclock reads the goldfish RTC directly");
         assertEquals("", g.guestErrors.toString(), "no guest errors logged");
     }
 
