@@ -5,6 +5,7 @@ import dev.rivet.core.bus.GuestRam;
 import dev.rivet.core.riscv.CodePageMap;
 import dev.rivet.core.riscv.Hart;
 import dev.rivet.interp.Interpreter;
+import dev.rivet.jit.JitCompiler;
 import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -30,6 +31,7 @@ import java.util.concurrent.TimeUnit;
  * <pre>
  * ./mvnw -q -pl benches -am package -Dmaven.test.skip=true
  * java --enable-native-access=ALL-UNNAMED -jar benches/target/benchmarks.jar InterpreterBench
+ * java --enable-native-access=ALL-UNNAMED -jar benches/target/benchmarks.jar InterpreterBench -p jit=off,on
  * </pre>
  */
 @BenchmarkMode(Mode.Throughput)
@@ -43,6 +45,15 @@ public class InterpreterBench {
 
     @Param({"integer", "memory", "branchy", "fp"})
     public String workload;
+
+    /**
+     * {@code off}: interpreter only. {@code on}: every block the JIT accepts is compiled
+     * (synchronously, at its first execution) and runs compiled; the rest is interpreted.
+     */
+    @Param({"off"})
+    public String jit;
+
+    JitCompiler compiler;
 
     GuestRam ram;
     Hart hart;
@@ -75,10 +86,18 @@ public class InterpreterBench {
         hart = new Hart(0, bus, new CodePageMap(ram.base(), ram.size()));
         GuestLoops.start(hart);
         interp = new Interpreter(hart);
+        if (jit.equals("on")) {
+            compiler = new JitCompiler();
+            interp.setCompiler(compiler.synchronous(), 0);
+        }
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
+        if (compiler != null) {
+            System.err.println(compiler.stats());
+            compiler.shutdown();
+        }
         ram.close();
     }
 

@@ -6,6 +6,10 @@ import dev.rivet.core.riscv.Hart;
 import dev.rivet.ir.IrBlock;
 import dev.rivet.ir.Op;
 
+import static dev.rivet.ir.exec.BlockExit.EXIT_FALL;
+import static dev.rivet.ir.exec.BlockExit.EXIT_SYSTEM;
+import static dev.rivet.ir.exec.BlockExit.EXIT_TAKEN;
+
 import static dev.rivet.ir.IrBlock.A_SHIFT;
 import static dev.rivet.ir.IrBlock.B_SHIFT;
 import static dev.rivet.ir.IrBlock.D_SHIFT;
@@ -23,15 +27,6 @@ import static dev.rivet.ir.IrBlock.SLOT_MASK;
 final class BlockExecutor {
     private BlockExecutor() {
     }
-
-    /** Left through an exit: {@code hart.pc} is the next PC; the successor may be chained. */
-    static final int EXIT_TAKEN = 0, EXIT_FALL = 1;
-    /** Left through a trap, CSR or privileged op: mode may have changed, do a full lookup. */
-    static final int EXIT_SYSTEM = 2;
-    /** fence.i: translated code may be stale. */
-    static final int EXIT_FLUSH = 3;
-    /** wfi: park until an interrupt is pending. */
-    static final int EXIT_WFI = 4;
 
     private static final long BOX = 0xFFFF_FFFF_0000_0000L;
 

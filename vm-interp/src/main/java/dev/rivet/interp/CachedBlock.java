@@ -1,6 +1,7 @@
 package dev.rivet.interp;
 
 import dev.rivet.ir.IrBlock;
+import dev.rivet.ir.exec.CompiledBlock;
 
 /**
  * A translated block as the dispatcher holds it: the IR plus run-time bookkeeping
@@ -19,6 +20,10 @@ public final class CachedBlock {
     public final long physPage2;
     /** Times this block was entered; the JIT's tiering policy reads it. */
     public long executions;
+    /** Compiled code for the block, installed by the compiler thread; null until then. */
+    public volatile CompiledBlock compiled;
+    /** Compilation was requested (once per block; hart thread only). */
+    public boolean requested;
     /** Cleared when the guest code under the block changes; never set again. */
     public boolean valid = true;
     /** Last successor seen through the taken (mid-block) exit and the final exit. */

@@ -9,6 +9,9 @@ import dev.rivet.core.time.TimerQueue;
 import dev.rivet.ir.CodeSource;
 import dev.rivet.ir.IrBlock;
 import dev.rivet.ir.Op;
+import dev.rivet.ir.exec.BlockCompiler;
+import dev.rivet.ir.exec.BlockExit;
+import dev.rivet.ir.exec.CompiledBlock;
 import dev.rivet.ir.riscv.RiscvDecoder;
 
 import java.util.concurrent.TimeUnit;
@@ -44,6 +47,11 @@ public final class Interpreter {
      */
     static final long TIMER_POLL_INSTRUCTIONS = 1024;
 
+    /** The compiled-code tier, or null (interpret only). */
+    private BlockCompiler compiler;
+    /** A block is handed to {@link #compiler} once its execution count exceeds this. */
+    private long compileThreshold;
+
     public Interpreter(Hart hart) {
         this.hart = hart;
         this.fetch = va -> {
@@ -66,6 +74,24 @@ public final class Interpreter {
     }
 
     /**
+     * Attaches a compiler tier: a block is requested for compilation (once) when its
+     * execution count passes {@code threshold} (0: at its first execution), and runs its
+     * compiled code from then on. {@code null} turns compilation off.
+     */
+    public void setCompiler(BlockCompiler compiler, long threshold) {
+        if (threshold < 0) {
+            throw new IllegalArgumentException("threshold < 0");
+        }
+        this.compiler = compiler;
+        this.compileThreshold = threshold;
+    }
+
+    private void requestCompile(CachedBlock cb) {
+        cb.requested = true;
+        compiler.request(cb.block, code -> cb.compiled = code);
+    }
+
+    /**
      * Runs until a stop is requested or at least {@code maxInstructions} more
      * instructions have retired (checked between blocks).
      */
@@ -78,6 +104,12 @@ public final class Interpreter {
         h.hartThread = Thread.currentThread();
         int epoch = syncTranslations(h);
         CachedBlock cb = lookup(h);
+        if (compiler != null) {
+            return runTiered(h, limit, tq, nextPoll, epoch, cb);
+        }
+        // Interpreter only. This loop and runTiered's differ only in how a block is run:
+        // keeping them apart keeps this one exactly the shape HotSpot compiled before the
+        // JIT tier existed (measured: InterpreterBench).
         while (true) {
             cb.executions++;
             int how = BlockExecutor.execute(cb.block, h);
@@ -88,7 +120,7 @@ public final class Interpreter {
                 }
             }
             if (h.mip != 0 && takeInterrupt(h)) {
-                how = BlockExecutor.EXIT_SYSTEM;
+                how = BlockExit.EXIT_SYSTEM;
             }
             if (h.stopRequested) {
                 return StopReason.STOPPED;
@@ -98,7 +130,7 @@ public final class Interpreter {
             }
             CachedBlock next;
             switch (how) {
-                case BlockExecutor.EXIT_TAKEN -> {
+                case BlockExit.EXIT_TAKEN -> {
                     next = cb.nextTaken;
                     if (next == null || next.pc != h.pc || !next.valid || cb.linkEpoch != epoch) {
                         next = lookup(h);
@@ -106,7 +138,7 @@ public final class Interpreter {
                         cb.nextTaken = chainable(cb, next);
                     }
                 }
-                case BlockExecutor.EXIT_FALL -> {
+                case BlockExit.EXIT_FALL -> {
                     next = cb.nextFall;
                     if (next == null || next.pc != h.pc || !next.valid || cb.linkEpoch != epoch) {
                         next = lookup(h);
@@ -114,7 +146,7 @@ public final class Interpreter {
                         cb.nextFall = chainable(cb, next);
                     }
                 }
-                case BlockExecutor.EXIT_FLUSH -> {
+                case BlockExit.EXIT_FLUSH -> {
                     // fence.i needs no flush: every write to a page holding translated code
                     // (this hart's stores, atomics, DMA, loaders) already dropped that code
                     // through the CodePageMap, and fence.i ends the block, so the next
@@ -123,7 +155,77 @@ public final class Interpreter {
                     epoch = syncTranslations(h);
                     next = lookup(h);
                 }
-                case BlockExecutor.EXIT_WFI -> {
+                case BlockExit.EXIT_WFI -> {
+                    waitForInterrupt(h, tq);
+                    if (h.stopRequested) {
+                        return StopReason.STOPPED;
+                    }
+                    epoch = syncTranslations(h);
+                    next = lookup(h);
+                }
+                default -> {
+                    epoch = syncTranslations(h);
+                    next = lookup(h);
+                }
+            }
+            cb = next;
+        }
+    }
+
+    /** {@link #run}'s loop with a compiler attached: runs compiled code where there is some. */
+    private StopReason runTiered(Hart h, long limit, TimerQueue tq, long nextPoll, int epoch, CachedBlock cb) {
+        final long threshold = compileThreshold;
+        while (true) {
+            long n = ++cb.executions;
+            CompiledBlock code = cb.compiled;
+            if (code == null && n > threshold && !cb.requested) {
+                requestCompile(cb);
+                code = cb.compiled; // a synchronous compiler installs at once
+            }
+            int how = code != null ? code.execute(h) : BlockExecutor.execute(cb.block, h);
+            if (h.instret >= nextPoll && tq != null) {
+                nextPoll = h.instret + TIMER_POLL_INSTRUCTIONS;
+                if (tq.nextDeadline() <= tq.clock().mtime()) {
+                    tq.runDue();
+                }
+            }
+            if (h.mip != 0 && takeInterrupt(h)) {
+                how = BlockExit.EXIT_SYSTEM;
+            }
+            if (h.stopRequested) {
+                return StopReason.STOPPED;
+            }
+            if (h.instret >= limit) {
+                return StopReason.BUDGET;
+            }
+            CachedBlock next;
+            switch (how) {
+                case BlockExit.EXIT_TAKEN -> {
+                    next = cb.nextTaken;
+                    if (next == null || next.pc != h.pc || !next.valid || cb.linkEpoch != epoch) {
+                        next = lookup(h);
+                        staleLinks(cb, epoch);
+                        cb.nextTaken = chainable(cb, next);
+                    }
+                }
+                case BlockExit.EXIT_FALL -> {
+                    next = cb.nextFall;
+                    if (next == null || next.pc != h.pc || !next.valid || cb.linkEpoch != epoch) {
+                        next = lookup(h);
+                        staleLinks(cb, epoch);
+                        cb.nextFall = chainable(cb, next);
+                    }
+                }
+                case BlockExit.EXIT_FLUSH -> {
+                    // fence.i needs no flush: every write to a page holding translated code
+                    // (this hart's stores, atomics, DMA, loaders) already dropped that code
+                    // through the CodePageMap, and fence.i ends the block, so the next
+                    // lookup sees the new instructions. Linux runs fence.i on every exec;
+                    // flushing everything there cost ~2,000 full retranslations per boot.
+                    epoch = syncTranslations(h);
+                    next = lookup(h);
+                }
+                case BlockExit.EXIT_WFI -> {
                     waitForInterrupt(h, tq);
                     if (h.stopRequested) {
                         return StopReason.STOPPED;

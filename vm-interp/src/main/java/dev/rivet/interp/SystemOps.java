@@ -4,6 +4,7 @@ import dev.rivet.core.riscv.Cause;
 import dev.rivet.core.riscv.Hart;
 import dev.rivet.ir.IrBlock;
 import dev.rivet.ir.Op;
+import dev.rivet.ir.exec.BlockExit;
 
 /**
  * The block-ending system ops: traps, CSR accesses and privileged instructions. Each
@@ -29,7 +30,7 @@ final class SystemOps {
                 h.pc = insnPc;
                 int cause = (int) imm & 0xFF;
                 h.trap(cause, trapTval(cause, imm >> 8, insnPc));
-                return BlockExecutor.EXIT_SYSTEM;
+                return BlockExit.EXIT_SYSTEM;
             }
             case Op.CSR -> {
                 int csr = (int) imm & 0xFFF;
@@ -40,17 +41,17 @@ final class SystemOps {
                     h.excTval = imm >>> 32; // mtval = the faulting instruction's bits
                     h.pc = insnPc;
                     h.takePendingException();
-                    return BlockExecutor.EXIT_SYSTEM;
+                    return BlockExit.EXIT_SYSTEM;
                 }
                 h.regs[blk.d(i)] = old;
                 h.instret++;
                 h.pc = insnPc + 4;
-                return BlockExecutor.EXIT_SYSTEM;
+                return BlockExit.EXIT_SYSTEM;
             }
             case Op.MRET -> {
                 h.instret++;
                 h.mret();
-                return BlockExecutor.EXIT_SYSTEM;
+                return BlockExit.EXIT_SYSTEM;
             }
             case Op.SRET -> {
                 if (h.sretIllegal()) {
@@ -58,7 +59,7 @@ final class SystemOps {
                 }
                 h.instret++;
                 h.sret();
-                return BlockExecutor.EXIT_SYSTEM;
+                return BlockExit.EXIT_SYSTEM;
             }
             case Op.WFI -> {
                 if (h.wfiIllegal()) {
@@ -66,12 +67,12 @@ final class SystemOps {
                 }
                 h.instret++;
                 h.pc = insnPc + 4;
-                return BlockExecutor.EXIT_WFI;
+                return BlockExit.EXIT_WFI;
             }
             case Op.FENCE_I -> {
                 h.instret++;
                 h.pc = insnPc + 4;
-                return BlockExecutor.EXIT_FLUSH;
+                return BlockExit.EXIT_FLUSH;
             }
             case Op.SFENCE_VMA -> {
                 if (h.sfenceIllegal()) {
@@ -81,12 +82,12 @@ final class SystemOps {
                 h.sfenceVma(h.regs[blk.a(i)], h.regs[blk.b(i)]);
                 h.instret++;
                 h.pc = insnPc + 4;
-                return BlockExecutor.EXIT_SYSTEM;
+                return BlockExit.EXIT_SYSTEM;
             }
             default -> {
                 h.pc = insnPc;
                 h.trap(Cause.ILLEGAL_INSN, 0);
-                return BlockExecutor.EXIT_SYSTEM;
+                return BlockExit.EXIT_SYSTEM;
             }
         }
     }
@@ -111,6 +112,6 @@ final class SystemOps {
     private static int illegal(Hart h, long insnPc, long bits) {
         h.pc = insnPc;
         h.trap(Cause.ILLEGAL_INSN, bits);
-        return BlockExecutor.EXIT_SYSTEM;
+        return BlockExit.EXIT_SYSTEM;
     }
 }

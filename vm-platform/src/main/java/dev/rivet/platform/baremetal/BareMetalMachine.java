@@ -6,6 +6,8 @@ import dev.rivet.core.bus.GuestRam;
 import dev.rivet.core.riscv.CodePageMap;
 import dev.rivet.core.riscv.Hart;
 import dev.rivet.interp.Interpreter;
+import dev.rivet.jit.JitCompiler;
+import dev.rivet.platform.JitOptions;
 import dev.rivet.platform.boot.ElfImage;
 import dev.rivet.platform.boot.ElfSegment;
 import dev.rivet.platform.htif.Htif;
@@ -33,6 +35,8 @@ public final class BareMetalMachine implements AutoCloseable {
     private final Hart hart;
     private final Interpreter interpreter;
     private final Htif htif;
+    /** The JIT tier, or null when it is off. */
+    private final JitCompiler jit;
 
     /**
      * Builds the machine and loads {@code image}.
@@ -41,6 +45,12 @@ public final class BareMetalMachine implements AutoCloseable {
      *         fit in RAM
      */
     public BareMetalMachine(ElfImage image, long ramSize, OutputStream console, GuestErrorLog log) {
+        this(image, ramSize, console, log, JitOptions.OFF);
+    }
+
+    /** As above, with the JIT configured by {@code jitOptions}. */
+    public BareMetalMachine(ElfImage image, long ramSize, OutputStream console, GuestErrorLog log,
+                            JitOptions jitOptions) {
         this.ram = new GuestRam(RAM_BASE, ramSize);
         try {
             for (ElfSegment s : image.segments()) {
@@ -59,6 +69,7 @@ public final class BareMetalMachine implements AutoCloseable {
             this.hart = new Hart(0, bus, codePages);
             hart.reset(image.entry());
             this.interpreter = new Interpreter(hart);
+            this.jit = jitOptions.attach(interpreter);
             Optional<Long> to = image.symbol("tohost");
             Optional<Long> from = image.symbol("fromhost");
             if (to.isPresent() && ram.contains(to.get(), 8)) {
@@ -82,6 +93,11 @@ public final class BareMetalMachine implements AutoCloseable {
         return hart;
     }
 
+    /** The JIT compiler (for its counters), or null when the JIT is off. */
+    public JitCompiler jit() {
+        return jit;
+    }
+
     public Interpreter interpreter() {
         return interpreter;
     }
@@ -94,6 +110,9 @@ public final class BareMetalMachine implements AutoCloseable {
 
     @Override
     public void close() {
+        if (jit != null) {
+            jit.shutdown();
+        }
         ram.close();
     }
 }

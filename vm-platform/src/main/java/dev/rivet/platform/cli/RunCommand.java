@@ -1,5 +1,7 @@
 package dev.rivet.platform.cli;
 
+import dev.rivet.jit.JitCompiler;
+import dev.rivet.platform.JitOptions;
 import dev.rivet.platform.baremetal.BareMetalMachine;
 import dev.rivet.platform.boot.BootException;
 import dev.rivet.platform.boot.ElfFormatException;
@@ -82,16 +84,45 @@ final class RunCommand implements Callable<Integer> {
             description = "Stop after about N guest instructions if the guest has not finished.")
     Long maxInstructions;
 
-    @Option(names = "--stats", description = "Print instruction count, time and speed to stderr at the end.")
+    @Option(names = "--stats", description = "Print instruction count, time and speed (and JIT counters) to stderr at the end.")
     boolean stats;
 
+    @Option(names = "--jit", paramLabel = "MODE", defaultValue = "off",
+            description = "off (interpret only), on (compile hot blocks in the background) or always "
+                    + "(compile every block at its first execution; for testing). Default: ${DEFAULT-VALUE}.")
+    JitMode jitMode;
+
+    @Option(names = "--jit-threshold", paramLabel = "N", defaultValue = "1000",
+            description = "With --jit=on: executions before a block is compiled (default: ${DEFAULT-VALUE}).")
+    long jitThreshold;
+
     enum ClockMode { realtime, deterministic }
+
+    enum JitMode { off, on, always }
+
+    private JitOptions jitOptions() {
+        if (jitThreshold < 0) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--jit-threshold must not be negative");
+        }
+        return switch (jitMode) {
+            case off -> new JitOptions(JitOptions.Mode.OFF, jitThreshold);
+            case on -> new JitOptions(JitOptions.Mode.ON, jitThreshold);
+            case always -> new JitOptions(JitOptions.Mode.ALWAYS, 0);
+        };
+    }
+
+    private void printJitStats(PrintStream err, JitCompiler jit) {
+        if (jit != null) {
+            err.println("vmctl: " + jit.stats());
+        }
+    }
 
     @Override
     public Integer call() throws IOException {
         if (maxInstructions != null && maxInstructions <= 0) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--max-instructions must be positive");
         }
+        jitOptions(); // validates --jit-threshold
         if (bios != null || demo) {
             if (kernel != null || initrd != null || firmware != null) {
                 throw new CommandLine.ParameterException(spec.commandLine(),
@@ -150,6 +181,7 @@ final class RunCommand implements Callable<Integer> {
                 err.printf("vmctl: %d instructions in %.3f s (%.1f MIPS); blocks: %d translated, %d invalidated,"
                         + " %d full flushes, %d translation epochs%n", r.instructions(), ns / 1e9,
                         r.instructions() / (ns / 1e3), c.translations(), c.invalidations(), c.flushes(), c.epochs());
+                printJitStats(err, m.jit());
             }
             return switch (r.ending()) {
                 case POWEROFF, STOPPED, REBOOT -> 0;
@@ -178,7 +210,7 @@ final class RunCommand implements Callable<Integer> {
         return new VirtMachine.Config(memory, image.bytes(), image.imageSize(), rd, append, fw,
                 clock == ClockMode.deterministic, noReboot,
                 clock == ClockMode.deterministic ? 0 : System.currentTimeMillis() * 1_000_000L,
-                vmctl.console, msg -> vmctl.err.println("rivet: guest error: " + msg));
+                vmctl.console, msg -> vmctl.err.println("rivet: guest error: " + msg), jitOptions());
     }
 
     /** The guest shipped in the repository: $RIVET_HOME/guest/riscv64 (./vmctl sets it). */
@@ -223,7 +255,7 @@ final class RunCommand implements Callable<Integer> {
         BareMetalMachine m;
         try {
             m = new BareMetalMachine(image, memory, vmctl.console,
-                    msg -> err.println("rivet: guest error: " + msg));
+                    msg -> err.println("rivet: guest error: " + msg), jitOptions());
         } catch (IllegalArgumentException e) {
             err.println("vmctl: " + Vmctl.oneLine(e));
             return 1;
@@ -240,6 +272,7 @@ final class RunCommand implements Callable<Integer> {
                 err.printf("vmctl: %d instructions in %.3f s (%.1f MIPS), %d blocks translated%n",
                         r.instructions(), ns / 1e9, r.instructions() / (ns / 1e3),
                         m.interpreter().cache().translations());
+                printJitStats(err, m.jit());
             }
             if (r.exited()) {
                 return r.exitCode();

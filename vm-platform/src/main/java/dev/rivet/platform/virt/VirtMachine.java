@@ -21,6 +21,8 @@ import dev.rivet.devices.syscon.SifiveTest;
 import dev.rivet.devices.timer.Clint;
 import dev.rivet.devices.uart.Ns16550a;
 import dev.rivet.interp.Interpreter;
+import dev.rivet.jit.JitCompiler;
+import dev.rivet.platform.JitOptions;
 import dev.rivet.platform.boot.BootException;
 import dev.rivet.platform.sbi.BuiltinSbi;
 import dev.rivet.platform.sbi.SbiPlatform;
@@ -46,7 +48,18 @@ public final class VirtMachine implements AutoCloseable, SbiPlatform {
     /** Everything needed to build and boot the machine. */
     public record Config(long ramSize, byte[] kernel, long kernelSize, byte[] initrd, String cmdline,
                          byte[] firmware, boolean deterministic, boolean noReboot, long epochNanos,
-                         OutputStream console, GuestErrorLog log) {
+                         OutputStream console, GuestErrorLog log, JitOptions jit) {
+        public Config {
+            jit = jit == null ? JitOptions.OFF : jit;
+        }
+
+        /** Without a JIT setting: interpret only. */
+        public Config(long ramSize, byte[] kernel, long kernelSize, byte[] initrd, String cmdline,
+                      byte[] firmware, boolean deterministic, boolean noReboot, long epochNanos,
+                      OutputStream console, GuestErrorLog log) {
+            this(ramSize, kernel, kernelSize, initrd, cmdline, firmware, deterministic, noReboot, epochNanos,
+                    console, log, JitOptions.OFF);
+        }
     }
 
     /** How a run ended. */
@@ -68,6 +81,8 @@ public final class VirtMachine implements AutoCloseable, SbiPlatform {
     private final TimerQueue timers;
     private final Hart hart;
     private final Interpreter interp;
+    /** The JIT tier, or null when it is off. */
+    private final JitCompiler jit;
     private final Ns16550a uart;
     private final Plic plic;
     private final Clint clint;
@@ -104,6 +119,7 @@ public final class VirtMachine implements AutoCloseable, SbiPlatform {
             hart.attachTime(timers);
             interp = new Interpreter(hart);
             interp.setTimers(timers);
+            jit = config.jit().attach(interp);
 
             IrqLine[] plicOut = {pending(MIP_MEIP), externalSeip()};
             plic = new Plic(PLIC_SOURCES, 2, plicOut, config.log());
@@ -329,12 +345,20 @@ public final class VirtMachine implements AutoCloseable, SbiPlatform {
         return interp;
     }
 
+    /** The JIT compiler (for its counters), or null when the JIT is off. */
+    public JitCompiler jit() {
+        return jit;
+    }
+
     public MachineClock clock() {
         return clock;
     }
 
     @Override
     public void close() {
+        if (jit != null) {
+            jit.shutdown();
+        }
         ram.close();
     }
 

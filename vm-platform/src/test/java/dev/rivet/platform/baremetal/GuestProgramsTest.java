@@ -1,6 +1,7 @@
 package dev.rivet.platform.baremetal;
 
 import dev.rivet.core.bus.GuestErrorLog;
+import dev.rivet.platform.JitOptions;
 import dev.rivet.platform.boot.ElfLoader;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
@@ -32,11 +33,25 @@ class GuestProgramsTest {
     record Run(int exitCode, String console, long instructions) {
     }
 
+    /**
+     * The JIT setting for the ordinary runs: off unless {@code -Drivet.jit=on|always} (to
+     * run the whole suite on the JIT by hand).
+     */
+    static final JitOptions JIT = switch (System.getProperty("rivet.jit", "off")) {
+        case "on" -> JitOptions.ON;
+        case "always" -> JitOptions.ALWAYS;
+        default -> JitOptions.OFF;
+    };
+
     static Run run(Path elf) throws Exception {
+        return run(elf, JIT);
+    }
+
+    static Run run(Path elf, JitOptions jit) throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         StringBuilder errors = new StringBuilder();
         try (BareMetalMachine m = new BareMetalMachine(ElfLoader.read(elf), 64 << 20, out,
-                msg -> errors.append(msg).append('\n'))) {
+                msg -> errors.append(msg).append('\n'), jit)) {
             assertTrue(m.hasHtif(), elf + " has a tohost symbol");
             BareMetalMachine.Result r = m.run(BUDGET);
             String console = out.toString(StandardCharsets.UTF_8);
@@ -45,6 +60,10 @@ class GuestProgramsTest {
                         + Long.toHexString(m.hart().pc) + "\n" + console);
             }
             assertEquals("", errors.toString(), "guest errors logged");
+            if (jit.mode() == JitOptions.Mode.ALWAYS) {
+                assertTrue(m.jit().compiledBlocks() > 0, "blocks compiled");
+                assertEquals(0, m.jit().failedBlocks(), "blocks that failed to load");
+            }
             return new Run(r.exitCode(), console, r.instructions());
         }
     }
@@ -71,6 +90,27 @@ class GuestProgramsTest {
             Run r = run(elf);
             assertEquals(0, r.exitCode(), () -> elf.getFileName() + " failed check #" + r.exitCode() + "\n" + r.console());
         }));
+    }
+
+    /**
+     * The same self-checking programs with every compilable block JIT-compiled at its first
+     * execution: the JIT must pass every check the interpreter passes.
+     */
+    @TestFactory
+    Stream<DynamicTest> testProgramsPassUnderJitAlways() throws IOException {
+        List<Path> elfs = programs("*.elf").stream()
+                .filter(p -> Files.exists(Path.of("src/test/guest/asm", p.getFileName().toString().replace(".elf", ".S"))))
+                .toList();
+        Stream<DynamicTest> asm = elfs.stream().map(elf -> DynamicTest.dynamicTest(elf.getFileName().toString(), () -> {
+            Run r = run(elf, JitOptions.ALWAYS);
+            assertEquals(0, r.exitCode(), () -> elf.getFileName() + " failed check #" + r.exitCode() + "\n" + r.console());
+        }));
+        Stream<DynamicTest> c = Stream.of("demo", "sort_hash", "matmul").map(name -> DynamicTest.dynamicTest(name, () -> {
+            Run r = run(GUEST.resolve(name + ".elf"), JitOptions.ALWAYS);
+            assertEquals(0, r.exitCode(), r.console());
+            assertEquals(Files.readString(GUEST.resolve(name + ".expected")), r.console());
+        }));
+        return Stream.concat(asm, c);
     }
 
     @Test

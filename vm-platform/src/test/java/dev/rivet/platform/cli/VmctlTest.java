@@ -46,6 +46,22 @@ class VmctlTest {
         assertTrue(o.out().contains("hello from rivet"), o.out());
     }
 
+    @Test
+    void jitOptionRunsTheProgramCompiledAndStatsCountTheBlocks() {
+        Outcome o = vmctl("run", "--bios", GUEST.resolve("hello.elf").toString(), "--jit=always", "--stats");
+        assertEquals(0, o.status(), o.err());
+        assertTrue(o.out().contains("hello from rivet"), o.out());
+        assertTrue(o.err().matches("(?s).*vmctl: jit: [1-9][0-9]* blocks compiled, [0-9]+ rejected, 0 failed.*"), o.err());
+        Outcome off = vmctl("run", "--bios", GUEST.resolve("hello.elf").toString(), "--stats");
+        assertFalse(off.err().contains("jit:"), "the JIT is off by default: " + off.err());
+        Outcome bad = vmctl("run", "--demo", "--jit=sometimes");
+        assertEquals(2, bad.status(), bad.err());
+        assertNoStackTrace(bad);
+        Outcome neg = vmctl("run", "--demo", "--jit=on", "--jit-threshold", "-1");
+        assertEquals(2, neg.status(), neg.err());
+        assertNoStackTrace(neg);
+    }
+
     /** With no guest given, vmctl boots the repository's own Linux guest. */
     @Test
     void bundledLinuxGuestBootsAndPowersOff() {

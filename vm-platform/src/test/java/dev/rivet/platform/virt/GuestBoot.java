@@ -1,5 +1,6 @@
 package dev.rivet.platform.virt;
 
+import dev.rivet.platform.JitOptions;
 import dev.rivet.platform.boot.KernelImage;
 
 import java.io.ByteArrayOutputStream;
@@ -31,6 +32,14 @@ final class GuestBoot {
     boolean deterministic = true;
     boolean noReboot = true;
     long ram = 512L << 20;
+    /** Off unless {@code -Drivet.jit=on|always} (to run the boot tests on the JIT by hand). */
+    JitOptions jit = switch (System.getProperty("rivet.jit", "off")) {
+        case "on" -> JitOptions.ON;
+        case "always" -> JitOptions.ALWAYS;
+        default -> JitOptions.OFF;
+    };
+    /** The JIT's counters after {@link #run()}, or null when it was off. */
+    String jitStats;
 
     final ByteArrayOutputStream console = new ByteArrayOutputStream();
     final StringBuilder guestErrors = new StringBuilder();
@@ -78,7 +87,7 @@ final class GuestBoot {
             }
         };
         return new VirtMachine(new VirtMachine.Config(ram, k.bytes(), k.imageSize(), rd, append, firmware,
-                deterministic, noReboot, EPOCH_NANOS, sink, msg -> guestErrors.append(msg).append('\n')));
+                deterministic, noReboot, EPOCH_NANOS, sink, msg -> guestErrors.append(msg).append('\n'), jit));
     }
 
     String console() {
@@ -91,6 +100,10 @@ final class GuestBoot {
     VirtMachine.Result run() throws Exception {
         try (VirtMachine m = machine()) {
             VirtMachine.Result r = m.run(BUDGET);
+            if (m.jit() != null) {
+                jitStats = m.jit().stats();
+                System.err.println("GuestBoot: " + jitStats);
+            }
             if (r.ending() == VirtMachine.Ending.BUDGET) {
                 fail("guest did not finish within " + BUDGET + " instructions; console:\n" + tail());
             }

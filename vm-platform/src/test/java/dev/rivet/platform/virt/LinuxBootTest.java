@@ -1,5 +1,6 @@
 package dev.rivet.platform.virt;
 
+import dev.rivet.platform.JitOptions;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
@@ -24,6 +25,27 @@ class LinuxBootTest {
         Matcher m = Pattern.compile("(?m)^" + Pattern.quote(key) + ": (.*?)\\r?$").matcher(console);
         assertTrue(m.find(), "guest printed '" + key + ":'\n" + console);
         return m.group(1).trim();
+    }
+
+    /**
+     * The whole boot with every compilable block JIT-compiled at its first execution (paging,
+     * page faults, MMIO and the timer all reached from compiled code); the guest checks a
+     * few things from inside.
+     */
+    @Test
+    void bundledGuestBootsWithEveryBlockCompiled() throws Exception {
+        GuestBoot g = new GuestBoot().vmtest("""
+                echo "sum: $(seq 1 200 | awk '{s+=$1} END {print s}')"
+                exit 5
+                """);
+        g.jit = JitOptions.ALWAYS;
+        VirtMachine.Result r = g.run();
+        String out = g.console();
+        assertEquals(VirtMachine.Ending.POWEROFF, r.ending(), out);
+        assertTrue(out.contains("vmtest: exit 5"), out);
+        assertEquals("20100", field(out, "sum"));
+        assertTrue(g.jitStats.matches("jit: [1-9][0-9]{3,} blocks compiled, .* 0 failed, .*"), g.jitStats);
+        assertEquals("", g.guestErrors.toString(), "no guest errors logged");
     }
 
     @Test

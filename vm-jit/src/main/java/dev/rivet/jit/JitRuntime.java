@@ -1,0 +1,126 @@
+package dev.rivet.jit;
+
+/**
+ * Helpers that generated code calls for ops with more than a few bytecodes of logic. All
+ * tiny and static so HotSpot inlines them; semantics identical to the interpreter's.
+ */
+public final class JitRuntime {
+    private JitRuntime() {
+    }
+
+    private static final long BOX = 0xFFFF_FFFF_0000_0000L;
+
+    public static long box(long v) {
+        return BOX | (v & 0xFFFF_FFFFL);
+    }
+
+    public static long slt(long x, long y) {
+        return x < y ? 1 : 0;
+    }
+
+    public static long sltu(long x, long y) {
+        return Long.compareUnsigned(x, y) < 0 ? 1 : 0;
+    }
+
+    public static long mulhsu(long x, long y) {
+        return Math.unsignedMultiplyHigh(x, y) - (x < 0 ? y : 0);
+    }
+
+    public static long div(long x, long y) {
+        if (y == 0) {
+            return -1L;
+        }
+        if (x == Long.MIN_VALUE && y == -1) {
+            return x;
+        }
+        return x / y;
+    }
+
+    public static long divu(long x, long y) {
+        return y == 0 ? -1L : Long.divideUnsigned(x, y);
+    }
+
+    public static long rem(long x, long y) {
+        if (y == 0) {
+            return x;
+        }
+        if (x == Long.MIN_VALUE && y == -1) {
+            return 0;
+        }
+        return x % y;
+    }
+
+    public static long remu(long x, long y) {
+        return y == 0 ? x : Long.remainderUnsigned(x, y);
+    }
+
+    public static long div32(long a, long b) {
+        int x = (int) a, y = (int) b;
+        if (y == 0) {
+            return -1L;
+        }
+        if (x == Integer.MIN_VALUE && y == -1) {
+            return x;
+        }
+        return x / y;
+    }
+
+    public static long divu32(long a, long b) {
+        return (int) b == 0 ? -1L : Integer.divideUnsigned((int) a, (int) b);
+    }
+
+    public static long rem32(long a, long b) {
+        int x = (int) a, y = (int) b;
+        if (y == 0) {
+            return x;
+        }
+        if (x == Integer.MIN_VALUE && y == -1) {
+            return 0;
+        }
+        return x % y;
+    }
+
+    public static long remu32(long a, long b) {
+        return (int) b == 0 ? (int) a : Integer.remainderUnsigned((int) a, (int) b);
+    }
+
+    public static long maxu(long x, long y) {
+        return Long.compareUnsigned(x, y) >= 0 ? x : y;
+    }
+
+    public static long minu(long x, long y) {
+        return Long.compareUnsigned(x, y) <= 0 ? x : y;
+    }
+
+    public static long orcB(long v) {
+        long t = v | (v >>> 1);
+        t |= t >>> 2;
+        t |= t >>> 4;
+        t &= 0x0101_0101_0101_0101L;
+        return t * 0xFF;
+    }
+
+    public static long bclr(long a, long n) {
+        return a & ~(1L << n);
+    }
+
+    public static long bext(long a, long n) {
+        return (a >>> n) & 1;
+    }
+
+    public static long binv(long a, long n) {
+        return a ^ (1L << n);
+    }
+
+    public static long bset(long a, long n) {
+        return a | (1L << n);
+    }
+
+    public static long czeroEqz(long a, long b) {
+        return b == 0 ? 0 : a;
+    }
+
+    public static long czeroNez(long a, long b) {
+        return b != 0 ? 0 : a;
+    }
+}

@@ -1,0 +1,152 @@
+package dev.rivet.jit;
+
+import dev.rivet.ir.CodeSource;
+import dev.rivet.ir.IrBlock;
+import dev.rivet.ir.exec.BlockExit;
+import dev.rivet.ir.exec.CompiledBlock;
+import dev.rivet.ir.riscv.RiscvAssembler;
+import dev.rivet.ir.riscv.RiscvDecoder;
+import dev.rivet.core.riscv.Hart;
+import org.junit.jupiter.api.Test;
+import org.objectweb.asm.ClassReader;
+import org.objectweb.asm.util.CheckClassAdapter;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static dev.rivet.ir.riscv.RiscvAssembler.*;
+import static org.junit.jupiter.api.Assertions.*;
+
+class JitCompilerTest {
+    static final long PC = 0x8000_0000L;
+
+    static IrBlock decode(int... insns) {
+        byte[] code = new RiscvAssembler().emit(insns).assemble();
+        CodeSource src = va -> {
+            long off = va - PC;
+            if (off < 0 || off + 1 >= code.length) {
+                return -1 - 1;
+            }
+            return (code[(int) off] & 0xFF) | (code[(int) off + 1] & 0xFF) << 8;
+        };
+        return new RiscvDecoder().decode(PC, PC, Hart.PRIV_M, src);
+    }
+
+    /** The class bytes pass ASM's verifier (types, stack, frames), which reports problems as text. */
+    static void verify(IrBlock b) {
+        byte[] bytes = JitCompiler.classBytes(b);
+        assertNotNull(bytes, () -> "rejected: " + JitCompiler.rejection(b));
+        StringWriter out = new StringWriter();
+        CheckClassAdapter.verify(new ClassReader(bytes), JitCompiler.class.getClassLoader(), false, new PrintWriter(out));
+        assertEquals("", out.toString(), () -> "verifier:\n" + out + "\nblock:\n" + b);
+    }
+
+    @Test
+    void integerAndMemoryBlocksVerifyAndCompile() {
+        IrBlock[] blocks = {
+                decode(addi(5, 0, 7), add(6, 5, 5), sub(7, 6, 5), mul(8, 7, 6), div(9, 8, 5), remu(10, 9, 6),
+                        slt(11, 5, 6), sltu(12, 6, 5), sll(13, 5, 6), sra(14, 13, 5), srl(15, 14, 5),
+                        addw(16, 5, 6), sraiw(17, 16, 3), mulh(18, 5, 6), mulhsu(19, 5, 6), mulhu(20, 5, 6),
+                        divw(21, 5, 6), remw(22, 5, 6), divuw(23, 5, 6), remuw(24, 5, 6), lui(25, 0x12345),
+                        auipc(26, 1), jal(0, 8)),
+                decode(ld(5, 10, 0), lw(6, 10, 8), lhu(7, 10, 16), lb(8, 10, 3), sd(5, 10, 24), sw(6, 10, -4),
+                        sh(7, 10, 2), sb(8, 10, 1), bne(5, 6, -16)),
+                decode(jalr(1, 5, 12)),
+                decode(fld(1, 10, 0), flw(2, 10, 8), fsd(1, 10, 16), fsw(2, 10, 24), bltu(5, 6, 64)),
+        };
+        JitCompiler jit = new JitCompiler();
+        for (IrBlock b : blocks) {
+            verify(b);
+            assertNotNull(jit.compile(b), b::toString);
+        }
+        assertEquals(blocks.length, jit.compiledBlocks());
+        assertEquals(0, jit.rejectedBlocks());
+        assertEquals(0, jit.failedBlocks());
+        assertTrue(jit.bytecodeBytes() > 0);
+        jit.shutdown();
+    }
+
+    @Test
+    void blocksOutsideTheSliceAreRejected() {
+        JitCompiler jit = new JitCompiler();
+        assertNull(jit.compile(decode(addi(5, 0, 1), ecall())));
+        assertNull(jit.compile(decode(csrrs(5, 0x300, 0))));
+        assertNull(jit.compile(decode(faddD(1, 2, 3, 0), jal(0, 8))));
+        assertNull(jit.compile(decode(amo(0, true, 5, 6, 7), jal(0, 8))));
+        assertEquals(4, jit.rejectedBlocks());
+        assertEquals(0, jit.compiledBlocks());
+        assertEquals("op csr", JitCompiler.rejection(decode(csrrs(5, 0x300, 0))));
+        jit.shutdown();
+    }
+
+    @Test
+    void longestBlocksStayBelowTheHugeMethodLimit() {
+        // 64 loads into distinct registers with a fault check each: the worst shape for size.
+        int[] insns = new int[RiscvDecoder.MAX_INSNS];
+        for (int k = 0; k < insns.length - 1; k++) {
+            insns[k] = k % 2 == 0 ? ld(1 + k % 31, 10, 8 * k) : sd(1 + k % 31, 11, 8 * k);
+        }
+        insns[insns.length - 1] = jal(0, 8);
+        IrBlock b = decode(insns);
+        verify(b);
+        assertNull(JitCompiler.rejection(b));
+        JitCompiler jit = new JitCompiler();
+        assertNotNull(jit.compile(b));
+        assertTrue(jit.bytecodeBytes() < JitCompiler.MAX_CODE_SIZE, "bytes " + jit.bytecodeBytes());
+        jit.shutdown();
+    }
+
+    @Test
+    void compiledBlockMatchesTheContract() {
+        try (JitHarness h = new JitHarness(false)) {
+            JitCompiler jit = new JitCompiler();
+            // x5 = 40; x6 = mem[DATA]; x6 += x5; mem[DATA+8] = x6; if x6 != 0 goto +0x100
+            long data = JitHarness.DATA;
+            h.hart.regs[10] = data;
+            h.ram.write(data - JitHarness.RAM, 8, 2);
+            IrBlock b = decode(addi(5, 0, 40), ld(6, 10, 0), add(6, 6, 5), sd(6, 10, 8), bne(6, 0, 0x100));
+            CompiledBlock c = jit.compile(b);
+            h.hart.instret = 100;
+            assertEquals(BlockExit.EXIT_TAKEN, c.execute(h.hart));
+            assertEquals(PC + 16 + 0x100, h.hart.pc);
+            assertEquals(105, h.hart.instret);
+            assertEquals(40, h.hart.regs[5]);
+            assertEquals(42, h.hart.regs[6]);
+            assertEquals(42, h.ram.read(data + 8 - JitHarness.RAM, 8));
+
+            // A faulting load in the middle: registers as before it, pc = its pc, instret = retired before it, trap taken.
+            h.hart.regs[10] = 0x10; // nothing there: load access fault
+            h.hart.regs[5] = 0;
+            h.hart.instret = 7;
+            h.hart.mtvec = JitHarness.TRAP;
+            assertEquals(BlockExit.EXIT_SYSTEM, c.execute(h.hart));
+            assertEquals(40, h.hart.regs[5]); // the addi before the load retired
+            assertEquals(42, h.hart.regs[6]); // untouched
+            assertEquals(8, h.hart.instret);
+            assertEquals(PC + 4, h.hart.mepc);
+            assertEquals(5, h.hart.mcause); // load access fault
+            assertEquals(0x10, h.hart.mtval);
+            assertEquals(JitHarness.TRAP, h.hart.pc);
+            jit.shutdown();
+        }
+    }
+
+    @Test
+    void asynchronousRequestsInstallFromTheCompilerThread() throws Exception {
+        JitCompiler jit = new JitCompiler();
+        CountDownLatch done = new CountDownLatch(1);
+        AtomicReference<Thread> installer = new AtomicReference<>();
+        jit.request(decode(addi(5, 5, 1), jal(0, -4)), c -> {
+            installer.set(Thread.currentThread());
+            done.countDown();
+        });
+        assertTrue(done.await(10, TimeUnit.SECONDS));
+        assertNotSame(Thread.currentThread(), installer.get());
+        assertTrue(installer.get().isDaemon());
+        assertEquals(1, jit.compiledBlocks());
+        jit.shutdown();
+    }
+}

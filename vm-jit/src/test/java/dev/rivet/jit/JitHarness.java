@@ -1,0 +1,52 @@
+package dev.rivet.jit;
+
+import dev.rivet.core.bus.Bus;
+import dev.rivet.core.bus.GuestRam;
+import dev.rivet.core.riscv.CodePageMap;
+import dev.rivet.core.riscv.Hart;
+import dev.rivet.interp.Interpreter;
+
+/**
+ * One hart with 1 MiB of RAM at 0x8000_0000 and an interpreter, optionally with the JIT
+ * attached synchronously at threshold 0 (every compilable block runs compiled from its
+ * first execution).
+ */
+final class JitHarness implements AutoCloseable {
+    static final long RAM = 0x8000_0000L;
+    static final long CODE = RAM;
+    static final long TRAP = RAM + 0x8000;
+    static final long DATA = RAM + 0x10000;
+
+    final GuestRam ram = new GuestRam(RAM, 1 << 20);
+    final Bus bus = new Bus(ram);
+    final Hart hart = new Hart(0, bus, new CodePageMap(RAM, 1 << 20));
+    final Interpreter interp = new Interpreter(hart);
+    final JitCompiler jit;
+
+    JitHarness(boolean jitOn) {
+        hart.reset(CODE);
+        hart.mtvec = TRAP;
+        jit = jitOn ? new JitCompiler() : null;
+        if (jitOn) {
+            interp.setCompiler(jit.synchronous(), 0);
+        }
+    }
+
+    void put(long addr, int... words) {
+        for (int k = 0; k < words.length; k++) {
+            ram.write(addr - RAM + 4L * k, 4, words[k]);
+        }
+    }
+
+    void put(long addr, byte[] bytes) {
+        ram.load(addr, bytes, 0, bytes.length);
+    }
+
+    @Override
+    public void close() {
+        if (jit != null) {
+            jit.shutdown();
+        }
+        ram.close();
+    }
+}

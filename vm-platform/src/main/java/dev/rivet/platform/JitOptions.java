@@ -1,0 +1,45 @@
+package dev.rivet.platform;
+
+import dev.rivet.interp.Interpreter;
+import dev.rivet.jit.JitCompiler;
+
+/**
+ * Whether and when a machine JIT-compiles guest code.
+ *
+ * @param mode      {@link Mode#OFF}: interpret only; {@link Mode#ON}: compile blocks on a
+ *                  background thread once they ran {@code threshold} times;
+ *                  {@link Mode#ALWAYS}: compile every block at its first execution on the
+ *                  hart's own thread (slow to start, reproducible; for testing the JIT)
+ * @param threshold executions before a block is compiled in {@link Mode#ON}
+ */
+public record JitOptions(Mode mode, long threshold) {
+    public enum Mode { OFF, ON, ALWAYS }
+
+    public static final long DEFAULT_THRESHOLD = 1000;
+    public static final JitOptions OFF = new JitOptions(Mode.OFF, DEFAULT_THRESHOLD);
+    public static final JitOptions ON = new JitOptions(Mode.ON, DEFAULT_THRESHOLD);
+    public static final JitOptions ALWAYS = new JitOptions(Mode.ALWAYS, 0);
+
+    public JitOptions {
+        if (mode == null) {
+            throw new IllegalArgumentException("mode is null");
+        }
+        if (threshold < 0) {
+            throw new IllegalArgumentException("JIT threshold must not be negative");
+        }
+    }
+
+    /** Attaches a new compiler to {@code interp} as configured; returns it (null when off). */
+    public JitCompiler attach(Interpreter interp) {
+        if (mode == Mode.OFF) {
+            return null;
+        }
+        JitCompiler jit = new JitCompiler();
+        if (mode == Mode.ALWAYS) {
+            interp.setCompiler(jit.synchronous(), 0);
+        } else {
+            interp.setCompiler(jit, threshold);
+        }
+        return jit;
+    }
+}
