@@ -1,5 +1,6 @@
 package dev.rivet.jit;
 
+import dev.rivet.core.riscv.Hart;
 import dev.rivet.ir.IrBlock;
 import dev.rivet.ir.Op;
 import dev.rivet.ir.exec.BlockExit;
@@ -23,12 +24,27 @@ import static org.objectweb.asm.Opcodes.*;
  * that point still holds its entry value, so writing it back is a no-op), then sets
  * {@code pc}/{@code instret} exactly as the interpreter does and, for a fault, takes the
  * pending exception. The per-site code is three constants and a goto.
+ *
+ * <p>Loads and stores probe the hart's data TLB inline, exactly as {@code Hart.lb..sd} do,
+ * and call {@code loadSlow}/{@code storeSlow} on a miss. The current regime's TLB arrays
+ * live in locals, loaded at entry and again after every slow-path call (the only thing in
+ * a compiled block that can swap them). A block whose inline form would reach the size
+ * limit is lowered again with plain calls to {@code hart.lb..sd}.
  */
 final class BlockLowering {
     static final String CLASS_NAME = "dev/rivet/jit/JitBlock";
     private static final String HART = "dev/rivet/core/riscv/Hart";
     private static final String RT = "dev/rivet/jit/JitRuntime";
     static final String RUN_DESC = "(L" + HART + ";)I";
+    private static final String SEGMENT = "java/lang/foreign/MemorySegment";
+    private static final String SEGMENT_DESC = "L" + SEGMENT + ";";
+    private static final String GUEST_RAM = "dev/rivet/core/bus/GuestRam";
+    /** Indexed by access size (1, 2, 4, 8): GuestRam's layout field, its type, the primitive. */
+    private static final String[] LAYOUT_NAME = {null, "I8", "I16", null, "I32", null, null, null, "I64"};
+    private static final String[] LAYOUT_DESC = {null, "Ljava/lang/foreign/ValueLayout$OfByte;",
+            "Ljava/lang/foreign/ValueLayout$OfShort;", null, "Ljava/lang/foreign/ValueLayout$OfInt;", null, null,
+            null, "Ljava/lang/foreign/ValueLayout$OfLong;"};
+    private static final String[] PRIM_DESC = {null, "B", "S", null, "I", null, null, null, "J"};
 
     /** Why a block was not lowered (null when it was). */
     String rejection;
@@ -43,15 +59,33 @@ final class BlockLowering {
 
     // Fixed locals.
     private static final int L_HART = 0, L_REGS = 1, L_BASE = 2;
-    private int lPc, lN, lKind, lTmp;
+    private int lPc, lN, lKind, lTmp, lVa, lIdx;
+    /** The current regime's TLB arrays and the RAM segment, cached for the inline probe. */
+    private int lReadTag, lReadAdd, lWriteTag, lWriteAdd, lRam;
+    private boolean hasMemory;
+    /** Loads and stores probe the TLB inline (else they call {@code hart.lb..sd}). */
+    private final boolean inlineTlb;
 
-    private BlockLowering(IrBlock blk) {
+    private BlockLowering(IrBlock blk, boolean inlineTlb) {
         this.blk = blk;
+        this.inlineTlb = inlineTlb;
     }
 
-    /** Returns the class bytes, or null with {@link #rejection} set. */
-    static BlockLowering lower(IrBlock blk) {
-        BlockLowering l = new BlockLowering(blk);
+    /**
+     * Returns the class bytes, or null with {@link #rejection} set. Loads and stores get
+     * the inline TLB probe unless that makes the method reach {@code maxCodeSize}; then the
+     * block is lowered again with calls to {@code hart.lb..sd}, which are smaller.
+     */
+    static BlockLowering lower(IrBlock blk, int maxCodeSize) {
+        BlockLowering l = lower(blk, true);
+        if (l.bytes != null && l.codeSize > maxCodeSize) {
+            l = lower(blk, false);
+        }
+        return l;
+    }
+
+    static BlockLowering lower(IrBlock blk, boolean inlineTlb) {
+        BlockLowering l = new BlockLowering(blk, inlineTlb);
         l.bytes = l.generate();
         return l;
     }
@@ -87,6 +121,9 @@ final class BlockLowering {
             if (sig.charAt(3) != '-') {
                 use(blk.b(i));
             }
+            if (op >= Op.LD8S && op <= Op.FST64) {
+                hasMemory = true;
+            }
             if (op == Op.EXIT || op == Op.EXIT_IND) {
                 end = i;
                 break;
@@ -101,6 +138,13 @@ final class BlockLowering {
         lN = next + 2;
         lKind = next + 3;
         lTmp = next + 4;
+        lVa = next + 6;
+        lIdx = next + 8;
+        lReadTag = next + 9;
+        lReadAdd = next + 10;
+        lWriteTag = next + 11;
+        lWriteAdd = next + 12;
+        lRam = next + 13;
 
         ClassWriter cw = new ClassWriter(ClassWriter.COMPUTE_FRAMES | ClassWriter.COMPUTE_MAXS) {
             @Override
@@ -164,6 +208,12 @@ final class BlockLowering {
             push(mv, s);
             mv.visitInsn(LALOAD);
             mv.visitVarInsn(LSTORE, localOf[s]);
+        }
+        if (inlineTlb && hasMemory) {
+            mv.visitVarInsn(ALOAD, L_HART);
+            mv.visitFieldInsn(GETFIELD, HART, "ram", SEGMENT_DESC);
+            mv.visitVarInsn(ASTORE, lRam);
+            loadTlbArrays(mv);
         }
         List<Site> sites = new ArrayList<>();
         Label tail = new Label();
@@ -517,6 +567,10 @@ final class BlockLowering {
             }
 
             case Op.LD8S, Op.LD8U, Op.LD16S, Op.LD16U, Op.LD32S, Op.LD32U, Op.LD64, Op.FLD32, Op.FLD64 -> {
+                if (inlineTlb) {
+                    emitInlineLoad(mv, i, op, d, a, imm, sites);
+                    break;
+                }
                 mv.visitVarInsn(ALOAD, L_HART);
                 ld(mv, a);
                 pushLong(mv, imm);
@@ -540,6 +594,10 @@ final class BlockLowering {
                 st(mv, d);
             }
             case Op.ST8, Op.ST16, Op.ST32, Op.ST64, Op.FST32, Op.FST64 -> {
+                if (inlineTlb) {
+                    emitInlineStore(mv, i, op, a, b, imm, sites);
+                    break;
+                }
                 mv.visitVarInsn(ALOAD, L_HART);
                 ld(mv, a);
                 pushLong(mv, imm);
@@ -587,6 +645,194 @@ final class BlockLowering {
             }
             default -> throw new IllegalStateException("unsupported op " + Op.name(op));
         }
+    }
+
+    /**
+     * (Re)loads the current regime's TLB arrays into locals. The hart swaps them only when
+     * the regime changes, which inside a compiled block can happen only in a slow path, so
+     * this runs at entry and after every slow-path call.
+     */
+    private void loadTlbArrays(MethodVisitor mv) {
+        String[] fields = {"readTag", "readAdd", "writeTag", "writeAdd"};
+        int[] locals = {lReadTag, lReadAdd, lWriteTag, lWriteAdd};
+        for (int k = 0; k < 4; k++) {
+            mv.visitVarInsn(ALOAD, L_HART);
+            mv.visitFieldInsn(GETFIELD, HART, fields[k], "[J");
+            mv.visitVarInsn(ASTORE, locals[k]);
+        }
+    }
+
+    private static int accessSize(int op) {
+        return switch (op) {
+            case Op.LD8S, Op.LD8U, Op.ST8 -> 1;
+            case Op.LD16S, Op.LD16U, Op.ST16 -> 2;
+            case Op.LD32S, Op.LD32U, Op.FLD32, Op.ST32, Op.FST32 -> 4;
+            default -> 8;
+        };
+    }
+
+    /**
+     * The TLB probe shared by inline loads and stores: computes {@code va = a + imm} into
+     * {@link #lVa} and the TLB index into {@link #lIdx}, and jumps to {@code miss} unless the
+     * entry of the current regime (the local copy of {@code hart.readTag}/{@code writeTag},
+     * reloaded after every slow path since the hart swaps the arrays per regime) holds va's
+     * page and the access stays inside that page. Same test as {@code Hart.lb..sd}.
+     */
+    private void emitProbe(MethodVisitor mv, int tagLocal, int a, long imm, int size, Label miss) {
+        ld(mv, a);
+        if (imm != 0) {
+            pushLong(mv, imm);
+            mv.visitInsn(LADD);
+        }
+        mv.visitVarInsn(LSTORE, lVa);
+        mv.visitVarInsn(ALOAD, tagLocal);
+        mv.visitVarInsn(LLOAD, lVa);
+        push(mv, 12);
+        mv.visitInsn(LUSHR);
+        mv.visitInsn(L2I);
+        push(mv, Hart.TLB_MASK);
+        mv.visitInsn(IAND);
+        mv.visitInsn(DUP);
+        mv.visitVarInsn(ISTORE, lIdx);
+        mv.visitInsn(LALOAD);
+        mv.visitVarInsn(LLOAD, lVa);
+        mv.visitLdcInsn(Hart.PAGE_MASK);
+        mv.visitInsn(LAND);
+        mv.visitInsn(LCMP);
+        mv.visitJumpInsn(IFNE, miss);
+        if (size > 1) {
+            mv.visitVarInsn(LLOAD, lVa);
+            mv.visitInsn(L2I);
+            push(mv, 0xFFF);
+            mv.visitInsn(IAND);
+            push(mv, 0x1000 - size);
+            mv.visitJumpInsn(IF_ICMPGT, miss);
+        }
+    }
+
+    /** Pushes {@code hart.ram}, the layout for {@code size} and {@code va + add[idx]}. */
+    private void emitRamAddress(MethodVisitor mv, int addLocal, int size) {
+        mv.visitVarInsn(ALOAD, lRam);
+        mv.visitFieldInsn(GETSTATIC, GUEST_RAM, LAYOUT_NAME[size], LAYOUT_DESC[size]);
+        mv.visitVarInsn(LLOAD, lVa);
+        mv.visitVarInsn(ALOAD, addLocal);
+        mv.visitVarInsn(ILOAD, lIdx);
+        mv.visitInsn(LALOAD);
+        mv.visitInsn(LADD);
+    }
+
+    /**
+     * An inline load: TLB hit reads RAM directly; a miss calls {@code hart.loadSlow}
+     * (zero-extended) and leaves through a fault site if it recorded an exception. Both
+     * paths extend as the op says and (FLD32) NaN-box.
+     */
+    private void emitInlineLoad(MethodVisitor mv, int i, int op, int d, int a, long imm, List<Site> sites) {
+        int size = accessSize(op);
+        Label miss = new Label(), done = new Label();
+        emitProbe(mv, lReadTag, a, imm, size, miss);
+        emitRamAddress(mv, lReadAdd, size);
+        mv.visitMethodInsn(INVOKEINTERFACE, SEGMENT, "get",
+                "(" + LAYOUT_DESC[size] + "J)" + PRIM_DESC[size], true);
+        // The segment read gives a signed primitive: widen to long, then zero-extend if asked.
+        if (size < 8) {
+            mv.visitInsn(I2L);
+        }
+        emitLoadExtend(mv, op, true);
+        st(mv, d);
+        mv.visitJumpInsn(GOTO, done);
+
+        mv.visitLabel(miss);
+        mv.visitVarInsn(ALOAD, L_HART);
+        mv.visitVarInsn(LLOAD, lVa);
+        push(mv, size);
+        mv.visitMethodInsn(INVOKEVIRTUAL, HART, "loadSlow", "(JI)J", false);
+        emitLoadExtend(mv, op, false);
+        mv.visitVarInsn(LSTORE, lTmp);
+        faultCheck(mv, i, sites);
+        loadTlbArrays(mv);
+        mv.visitVarInsn(LLOAD, lTmp);
+        st(mv, d);
+        mv.visitLabel(done);
+    }
+
+    /**
+     * Turns the long on the stack into the op's result. {@code signed} says the value is
+     * sign-extended from the access size (hit path); otherwise it is zero-extended (slow path).
+     */
+    private static void emitLoadExtend(MethodVisitor mv, int op, boolean signed) {
+        switch (op) {
+            case Op.LD8U -> {
+                if (signed) {
+                    mv.visitLdcInsn(0xFFL);
+                    mv.visitInsn(LAND);
+                }
+            }
+            case Op.LD16U -> {
+                if (signed) {
+                    mv.visitLdcInsn(0xFFFFL);
+                    mv.visitInsn(LAND);
+                }
+            }
+            case Op.LD32U -> {
+                if (signed) {
+                    mv.visitLdcInsn(0xFFFF_FFFFL);
+                    mv.visitInsn(LAND);
+                }
+            }
+            case Op.LD8S -> {
+                if (!signed) {
+                    mv.visitInsn(L2I);
+                    mv.visitInsn(I2B);
+                    mv.visitInsn(I2L);
+                }
+            }
+            case Op.LD16S -> {
+                if (!signed) {
+                    mv.visitInsn(L2I);
+                    mv.visitInsn(I2S);
+                    mv.visitInsn(I2L);
+                }
+            }
+            case Op.LD32S -> {
+                if (!signed) {
+                    mv.visitInsn(L2I);
+                    mv.visitInsn(I2L);
+                }
+            }
+            case Op.FLD32 -> rt1(mv, "box"); // takes the low 32 bits either way
+            default -> {
+            }
+        }
+    }
+
+    /** An inline store: TLB hit writes RAM directly; a miss calls {@code hart.storeSlow}. */
+    private void emitInlineStore(MethodVisitor mv, int i, int op, int a, int b, long imm, List<Site> sites) {
+        int size = accessSize(op);
+        Label miss = new Label(), done = new Label();
+        emitProbe(mv, lWriteTag, a, imm, size, miss);
+        emitRamAddress(mv, lWriteAdd, size);
+        ld(mv, b);
+        if (size < 8) {
+            mv.visitInsn(L2I);
+            if (size == 1) {
+                mv.visitInsn(I2B);
+            } else if (size == 2) {
+                mv.visitInsn(I2S);
+            }
+        }
+        mv.visitMethodInsn(INVOKEINTERFACE, SEGMENT, "set",
+                "(" + LAYOUT_DESC[size] + "J" + PRIM_DESC[size] + ")V", true);
+        mv.visitJumpInsn(GOTO, done);
+
+        mv.visitLabel(miss);
+        mv.visitVarInsn(ALOAD, L_HART);
+        mv.visitVarInsn(LLOAD, lVa);
+        push(mv, size);
+        ld(mv, b);
+        mv.visitMethodInsn(INVOKEVIRTUAL, HART, "storeSlow", "(JIJ)V", false);
+        faultCheck(mv, i, sites);
+        loadTlbArrays(mv);
+        mv.visitLabel(done);
     }
 
     /** After a load/store: if the hart recorded an exception, leave through a fault site. */

@@ -71,7 +71,7 @@ public final class JitCompiler implements BlockCompiler {
     public CompiledBlock compile(IrBlock block) {
         long t0 = System.nanoTime();
         try {
-            BlockLowering l = BlockLowering.lower(block);
+            BlockLowering l = BlockLowering.lower(block, MAX_CODE_SIZE);
             if (l.bytes == null || l.codeSize > MAX_CODE_SIZE) {
                 rejected.incrementAndGet();
                 return null;
@@ -91,7 +91,7 @@ public final class JitCompiler implements BlockCompiler {
 
     /** Why this slice would not compile {@code block}, or null if it would. For tests and tools. */
     public static String rejection(IrBlock block) {
-        BlockLowering l = BlockLowering.lower(block);
+        BlockLowering l = BlockLowering.lower(block, MAX_CODE_SIZE);
         if (l.bytes == null) {
             return l.rejection;
         }
@@ -100,7 +100,7 @@ public final class JitCompiler implements BlockCompiler {
 
     /** The class bytes this compiler would define for {@code block} (null if rejected). */
     public static byte[] classBytes(IrBlock block) {
-        return BlockLowering.lower(block).bytes;
+        return BlockLowering.lower(block, MAX_CODE_SIZE).bytes;
     }
 
     public long compiledBlocks() {

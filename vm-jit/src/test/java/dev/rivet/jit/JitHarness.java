@@ -17,13 +17,25 @@ final class JitHarness implements AutoCloseable {
     static final long TRAP = RAM + 0x8000;
     static final long DATA = RAM + 0x10000;
 
-    final GuestRam ram = new GuestRam(RAM, 1 << 20);
-    final Bus bus = new Bus(ram);
-    final Hart hart = new Hart(0, bus, new CodePageMap(RAM, 1 << 20));
-    final Interpreter interp = new Interpreter(hart);
+    final GuestRam ram;
+    final Bus bus;
+    final Hart hart;
+    final Interpreter interp;
     final JitCompiler jit;
 
     JitHarness(boolean jitOn) {
+        this(jitOn, 1 << 20, null);
+    }
+
+    /** With {@code ramSize} bytes of RAM and {@code setup} (may be null) mapping devices before the hart exists. */
+    JitHarness(boolean jitOn, int ramSize, java.util.function.Consumer<Bus> setup) {
+        ram = new GuestRam(RAM, ramSize);
+        bus = new Bus(ram);
+        if (setup != null) {
+            setup.accept(bus);
+        }
+        hart = new Hart(0, bus, new CodePageMap(RAM, ramSize));
+        interp = new Interpreter(hart);
         hart.reset(CODE);
         hart.mtvec = TRAP;
         jit = jitOn ? new JitCompiler() : null;

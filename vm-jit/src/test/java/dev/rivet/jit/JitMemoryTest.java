@@ -1,0 +1,202 @@
+package dev.rivet.jit;
+
+import dev.rivet.core.bus.MmioDevice;
+import dev.rivet.ir.IrBlock;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+import static dev.rivet.ir.riscv.RiscvAssembler.*;
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The JIT's inline TLB probe against the interpreter, on the cases the probe must get
+ * right: hits, misses on TLB index conflicts (two RAM pages 1 MiB apart share an entry),
+ * accesses that cross a page (slow path on both sides), MMIO (never in the TLB), and
+ * faulting addresses; every width, signed and unsigned, FP loads/stores included.
+ * Compared block by block, then RAM and the device's bytes.
+ */
+class JitMemoryTest {
+    static final int PROGRAMS = Integer.getInteger("rivet.jit.programs", 1000) / 10;
+    static final long MMIO = 0x1000_0000L;
+    static final int LOOP = 28, HANDLER = 29;
+    /**
+     * Bases: a data page, its TLB alias 1 MiB up, 2 KiB below a page end (RAM follows),
+     * 2 KiB below the end of RAM (nothing follows: a crossing faults), the device, unmapped.
+     */
+    static final int DATA = 31, ALIAS = 30, CROSS = 27, DEV = 26, BAD = 25, CROSS_END = 24;
+    static final int RAM_SIZE = 2 << 20;
+
+    /** A little byte-addressed register file that takes every access size. */
+    static final class Scratch implements MmioDevice {
+        final byte[] bytes = new byte[0x1000];
+        long accesses;
+
+        @Override
+        public String name() {
+            return "scratch";
+        }
+
+        @Override
+        public int accessSizes() {
+            return SIZES_ALL;
+        }
+
+        @Override
+        public long read(long offset, int size) {
+            accesses++;
+            long v = 0;
+            for (int k = 0; k < size; k++) {
+                v |= (bytes[(int) offset + k] & 0xFFL) << (8 * k);
+            }
+            return v;
+        }
+
+        @Override
+        public void write(long offset, int size, long value) {
+            accesses++;
+            for (int k = 0; k < size; k++) {
+                bytes[(int) offset + k] = (byte) (value >>> (8 * k));
+            }
+        }
+    }
+
+    @Test
+    void inlineProbeMatchesTheInterpreterOnHitsMissesCrossingsMmioAndFaults() {
+        long seed0 = JitDifferentialTest.SEED;
+        long devAccesses = 0, compiled = 0;
+        for (int p = 0; p < PROGRAMS; p++) {
+            long[] r = run(seed0 + p);
+            devAccesses += r[0];
+            compiled += r[1];
+        }
+        assertTrue(devAccesses > 0, "no MMIO access");
+        assertTrue(compiled > PROGRAMS, "compiled " + compiled);
+    }
+
+    @Test
+    void memoryBlocksProbeInlineAndBigOnesFallBackToCalls() {
+        IrBlock small = JitCompilerTest.decode(ld(5, 10, 0), lbu(6, 10, 1), sw(6, 10, 8), flw(1, 10, 4), jal(0, 8));
+        JitCompilerTest.verify(small);
+        String pool = new String(JitCompiler.classBytes(small), StandardCharsets.ISO_8859_1);
+        assertTrue(pool.contains("readTag") && pool.contains("writeAdd") && pool.contains("loadSlow"), "inline probe");
+        assertFalse(pool.contains("lbu"), "no call to hart.lbu");
+        // The largest memory block: too big inline, so it falls back to the calls and still compiles.
+        int[] insns = new int[dev.rivet.ir.riscv.RiscvDecoder.MAX_INSNS];
+        for (int k = 0; k < insns.length - 1; k++) {
+            insns[k] = k % 2 == 0 ? ld(1 + k % 31, 10, 8 * k) : sd(1 + k % 31, 11, 8 * k);
+        }
+        insns[insns.length - 1] = jal(0, 8);
+        IrBlock big = JitCompilerTest.decode(insns);
+        assertTrue(BlockLowering.lower(big, true).codeSize > JitCompiler.MAX_CODE_SIZE, "inline form too big");
+        assertNull(JitCompiler.rejection(big));
+        JitCompilerTest.verify(big);
+        assertFalse(new String(JitCompiler.classBytes(big), StandardCharsets.ISO_8859_1).contains("readTag"), "calls");
+    }
+
+    static long[] run(long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        int n = rnd.nextInt(20, 100);
+        int[] body = new int[n + 3];
+        body[0] = addi(LOOP, LOOP, -1);
+        for (int k = 1; k <= n; k++) {
+            body[k] = rnd.nextInt(6) == 0 ? addi(rnd.nextInt(1, 24), rnd.nextInt(24), rnd.nextInt(-2048, 2048))
+                    : access(rnd);
+        }
+        body[n + 1] = bne(LOOP, 0, -4 * (n + 1));
+        body[n + 2] = jal(0, 0);
+        long[] init = new long[32];
+        for (int k = 1; k < 32; k++) {
+            init[k] = rnd.nextLong();
+        }
+        init[LOOP] = 4;
+        init[HANDLER] = 0;
+        init[DATA] = JitHarness.DATA;
+        init[ALIAS] = JitHarness.DATA + (1 << 20);
+        init[CROSS] = JitHarness.DATA + 0x2000 - 0x800;
+        init[DEV] = MMIO;
+        init[CROSS_END] = JitHarness.RAM + RAM_SIZE - 0x800;
+        init[BAD] = rnd.nextBoolean() ? 0 : 0x4000_0000L;
+        byte[] data = new byte[0x4000];
+        rnd.nextBytes(data);
+        byte[] devInit = new byte[0x1000];
+        rnd.nextBytes(devInit);
+        long[] fpInit = new long[32];
+        for (int k = 0; k < 32; k++) {
+            fpInit[k] = rnd.nextLong();
+        }
+        Scratch da = new Scratch(), db = new Scratch();
+        System.arraycopy(devInit, 0, da.bytes, 0, devInit.length);
+        System.arraycopy(devInit, 0, db.bytes, 0, devInit.length);
+        try (JitHarness a = new JitHarness(false, RAM_SIZE, bus -> bus.map(MMIO, 0x1000, da));
+             JitHarness b = new JitHarness(true, RAM_SIZE, bus -> bus.map(MMIO, 0x1000, db))) {
+            for (JitHarness h : new JitHarness[] {a, b}) {
+                h.put(JitHarness.CODE, body);
+                h.put(JitHarness.TRAP, csrrs(HANDLER, 0x341, 0), addi(HANDLER, HANDLER, 4), csrrw(0, 0x341, HANDLER), mret());
+                h.put(JitHarness.DATA - 0x1000, data);
+                h.put(JitHarness.DATA + (1 << 20) - 0x1000, data);
+                h.hart.mstatus |= 1L << 13; // FS = Initial
+                System.arraycopy(init, 0, h.hart.regs, 0, 32);
+                System.arraycopy(fpInit, 0, h.hart.regs, 32, 32);
+            }
+            String where = "seed " + seed;
+            long steps = 0;
+            while (steps < 5000 && a.hart.pc != JitHarness.CODE + 4L * (body.length - 1)) {
+                a.interp.run(1);
+                b.interp.run(1);
+                steps++;
+                final long step = steps;
+                assertEquals(a.hart.pc, b.hart.pc, () -> "pc after step " + step + ", " + where);
+                assertEquals(a.hart.instret, b.hart.instret, () -> "instret after step " + step + ", " + where);
+                assertArrayEquals(a.hart.regs, b.hart.regs, () -> "registers after step " + step + ", " + where);
+                assertEquals(a.hart.mcause, b.hart.mcause, () -> "mcause, " + where);
+                assertEquals(a.hart.mtval, b.hart.mtval, () -> "mtval, " + where);
+            }
+            for (long base : new long[] {0x10000 - 0x1000, 0x10000 + (1 << 20) - 0x1000, RAM_SIZE - 0x1000}) {
+                for (long off = base; off < Math.min(base + 0x4000, RAM_SIZE); off += 8) {
+                    final long o = off;
+                    assertEquals(a.ram.read(off, 8), b.ram.read(off, 8), () -> "memory at +" + Long.toHexString(o) + ", " + where);
+                }
+            }
+            assertTrue(Arrays.equals(da.bytes, db.bytes), () -> "device bytes, " + where);
+            assertEquals(da.accesses, db.accesses, () -> "device accesses, " + where);
+            return new long[] {db.accesses, b.jit.compiledBlocks()};
+        }
+    }
+
+    private static int access(SplittableRandom rnd) {
+        int base = switch (rnd.nextInt(11)) {
+            case 10 -> CROSS_END;
+            case 0, 1, 2 -> DATA;
+            case 3, 4 -> ALIAS;
+            case 5, 6 -> CROSS;
+            case 7, 8 -> DEV;
+            default -> BAD;
+        };
+        int off = switch (base) {
+            case CROSS, CROSS_END -> rnd.nextInt(2040, 2048);       // the last bytes of the page: crossings
+            case DEV -> 8 * rnd.nextInt(64);             // aligned device registers
+            default -> rnd.nextInt(-2048, 2048) & (rnd.nextBoolean() ? ~7 : ~0);
+        };
+        int d = rnd.nextInt(1, 24), s = rnd.nextInt(24), f = rnd.nextInt(32);
+        return switch (rnd.nextInt(15)) {
+            case 0 -> lb(d, base, off);
+            case 1 -> lh(d, base, off);
+            case 2 -> lw(d, base, off);
+            case 3 -> ld(d, base, off);
+            case 4 -> lbu(d, base, off);
+            case 5 -> lhu(d, base, off);
+            case 6 -> lwu(d, base, off);
+            case 7 -> sb(s, base, off);
+            case 8 -> sh(s, base, off);
+            case 9 -> sw(s, base, off);
+            case 10 -> sd(s, base, off);
+            case 11 -> fld(f, base, off);
+            case 12 -> flw(f, base, off);
+            case 13 -> fsd(f, base, off);
+            default -> fsw(f, base, off);
+        };
+    }
+}
