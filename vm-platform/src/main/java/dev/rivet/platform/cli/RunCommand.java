@@ -2,6 +2,7 @@ package dev.rivet.platform.cli;
 
 import dev.rivet.jit.JitCompiler;
 import dev.rivet.platform.JitOptions;
+import dev.rivet.interp.BlockCache;
 import dev.rivet.platform.baremetal.BareMetalMachine;
 import dev.rivet.platform.boot.BootException;
 import dev.rivet.platform.boot.ElfFormatException;
@@ -111,6 +112,20 @@ final class RunCommand implements Callable<Integer> {
         };
     }
 
+    /** The --stats line shared by both machine kinds. */
+    private static void printStats(PrintStream err, long instructions, long ns, BlockCache c) {
+        err.printf("vmctl: %d instructions in %.3f s (%.1f MIPS); blocks: %d translated, %d invalidated,"
+                + " %d full flushes, %d translation epochs%n", instructions, ns / 1e9, instructions / (ns / 1e3),
+                c.translations(), c.invalidations(), c.flushes(), c.epochs());
+    }
+
+    /** Says that --max-instructions ended the run; returns the exit status for it. */
+    private int budgetExhausted(PrintStream err, long instructions) {
+        err.printf("vmctl: stopped after %d instructions (--max-instructions %d); the guest did not finish%n",
+                instructions, maxInstructions);
+        return EXIT_BUDGET;
+    }
+
     private void printJitStats(PrintStream err, JitCompiler jit) {
         if (jit != null) {
             err.println("vmctl: " + jit.stats());
@@ -177,20 +192,13 @@ final class RunCommand implements Callable<Integer> {
             long ns = System.nanoTime() - t0;
             vmctl.console.flush();
             if (stats) {
-                var c = m.interpreter().cache();
-                err.printf("vmctl: %d instructions in %.3f s (%.1f MIPS); blocks: %d translated, %d invalidated,"
-                        + " %d full flushes, %d translation epochs%n", r.instructions(), ns / 1e9,
-                        r.instructions() / (ns / 1e3), c.translations(), c.invalidations(), c.flushes(), c.epochs());
+                printStats(err, r.instructions(), ns, m.interpreter().cache());
                 printJitStats(err, m.jit());
             }
             return switch (r.ending()) {
                 case POWEROFF, STOPPED, REBOOT -> 0;
                 case FAILURE -> r.exitCode() == 0 ? 1 : r.exitCode();
-                case BUDGET -> {
-                    err.printf("vmctl: stopped after %d instructions (--max-instructions %d); the guest did not finish%n",
-                            r.instructions(), maxInstructions);
-                    yield EXIT_BUDGET;
-                }
+                case BUDGET -> budgetExhausted(err, r.instructions());
             };
         }
     }
@@ -269,17 +277,10 @@ final class RunCommand implements Callable<Integer> {
             long ns = System.nanoTime() - t0;
             vmctl.console.flush();
             if (stats) {
-                err.printf("vmctl: %d instructions in %.3f s (%.1f MIPS), %d blocks translated%n",
-                        r.instructions(), ns / 1e9, r.instructions() / (ns / 1e3),
-                        m.interpreter().cache().translations());
+                printStats(err, r.instructions(), ns, m.interpreter().cache());
                 printJitStats(err, m.jit());
             }
-            if (r.exited()) {
-                return r.exitCode();
-            }
-            err.printf("vmctl: stopped after %d instructions (--max-instructions %d); the guest did not exit%n",
-                    r.instructions(), maxInstructions);
-            return EXIT_BUDGET;
+            return r.exited() ? r.exitCode() : budgetExhausted(err, r.instructions());
         }
     }
 

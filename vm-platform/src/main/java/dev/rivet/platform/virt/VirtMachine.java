@@ -7,6 +7,7 @@ import dev.rivet.core.fdt.Fdt;
 import dev.rivet.core.fdt.FdtNode;
 import dev.rivet.core.irq.IrqLine;
 import dev.rivet.core.riscv.CodePageMap;
+import dev.rivet.core.riscv.Csr;
 import dev.rivet.core.riscv.Hart;
 import dev.rivet.core.time.InstructionClock;
 import dev.rivet.core.time.MachineClock;
@@ -68,7 +69,7 @@ public final class VirtMachine implements AutoCloseable, SbiPlatform {
     public record Result(Ending ending, int exitCode, long instructions) {
     }
 
-    static final long MIP_MSIP = 1L << 3, MIP_MTIP = 1L << 7, MIP_MEIP = 1L << 11, MIP_SEIP = 1L << 9,
+    static final long MIP_SSIP = 1L << 1, MIP_MSIP = 1L << 3, MIP_MTIP = 1L << 7, MIP_MEIP = 1L << 11, MIP_SEIP = 1L << 9,
             MIP_STIP = 1L << 5;
     /** Minimum RAM: kernel, initrd and FDT must fit with room for Linux to run. */
     public static final long MIN_RAM = 64L << 20;
@@ -174,14 +175,7 @@ public final class VirtMachine implements AutoCloseable, SbiPlatform {
     }
 
     private void uartOut(int b) {
-        synchronized (consoleLock) {
-            try {
-                config.console().write(b);
-                config.console().flush();
-            } catch (IOException e) {
-                config.log().guestError("console output failed: " + e.getMessage());
-            }
-        }
+        consoleWrite(new byte[] {(byte) b}, 0, 1);
     }
 
     private void end(Ending why, int code) {
@@ -240,16 +234,20 @@ public final class VirtMachine implements AutoCloseable, SbiPlatform {
         hart.sbi = sbi;
         // Delegate every exception S-mode can handle (no M-mode handler exists), but not
         // ecall from S (the built-in SBI) or from M.
-        hart.csrWrite(dev.rivet.core.riscv.Csr.MEDELEG, 0xB1FFL);
-        hart.csrWrite(dev.rivet.core.riscv.Csr.MIDELEG, BuiltinSbi_MIDELEG);
-        hart.csrWrite(dev.rivet.core.riscv.Csr.MCOUNTEREN, 0xFFFF_FFFFL);
-        hart.csrWrite(dev.rivet.core.riscv.Csr.MENVCFG, 1L << 63); // STCE: Sstc stimecmp usable
+        hart.csrWrite(Csr.MEDELEG, SBI_MEDELEG);
+        hart.csrWrite(Csr.MIDELEG, MIP_SSIP | MIP_STIP | MIP_SEIP); // supervisor interrupts to S
+        hart.csrWrite(Csr.MCOUNTEREN, 0xFFFF_FFFFL);
+        hart.csrWrite(Csr.MENVCFG, 1L << 63); // STCE: Sstc stimecmp usable
         hart.setX(10, hart.hartId);
         hart.setX(11, fdtAddr);
         hart.priv = Hart.PRIV_S;
     }
 
-    private static final long BuiltinSbi_MIDELEG = (1L << 1) | (1L << 5) | (1L << 9);
+    /**
+     * Exceptions delegated to S with the built-in SBI: causes 0–8 and the page faults
+     * (12, 13, 15); not ecall from S (9, served by the SBI) or from M (11).
+     */
+    private static final long SBI_MEDELEG = 0xB1FFL;
 
     private byte[] buildFdt(long initrdStart, long initrdEnd) {
         Fdt fdt = new Fdt();
