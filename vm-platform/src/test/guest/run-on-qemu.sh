@@ -16,7 +16,9 @@
 #   hello         prints exactly "hello from rivet".
 #   fp_oracle     output byte-identical to the host build (fp_oracle.expected).
 #   sort_hash,    output identical to the host build and exit status 0.
-#   matmul
+#   matmul,
+#   strings,
+#   fpkernel
 #   hello_proxy   skipped: QEMU does not implement the HTIF syscall proxy.
 set -u
 cd "$(dirname "$0")"
@@ -69,7 +71,7 @@ else
     bad hello "exit status $rc, output: $(head -c 200 "$tmp/hello.out")"
 fi
 
-for prog in fp_oracle sort_hash matmul; do
+for prog in fp_oracle sort_hash matmul strings fpkernel; do
     run "$OUT/$prog.elf" "$tmp/$prog.out"
     if [ $rc -eq 0 ] && cmp -s "$tmp/$prog.out" "$OUT/$prog.expected"; then
         ok "$prog" "guest output == host output ($(wc -l <"$tmp/$prog.out") lines)"

@@ -105,7 +105,7 @@ class GuestProgramsTest {
             Run r = run(elf, JitOptions.ALWAYS);
             assertEquals(0, r.exitCode(), () -> elf.getFileName() + " failed check #" + r.exitCode() + "\n" + r.console());
         }));
-        Stream<DynamicTest> c = Stream.of("demo", "sort_hash", "matmul").map(name -> DynamicTest.dynamicTest(name, () -> {
+        Stream<DynamicTest> c = Stream.of("demo", "sort_hash", "matmul", "strings", "fpkernel").map(name -> DynamicTest.dynamicTest(name, () -> {
             Run r = run(GUEST.resolve(name + ".elf"), JitOptions.ALWAYS);
             assertEquals(0, r.exitCode(), r.console());
             assertEquals(Files.readString(GUEST.resolve(name + ".expected")), r.console());
@@ -130,7 +130,7 @@ class GuestProgramsTest {
     /** C workloads print exactly what the same source prints when built for the host. */
     @TestFactory
     Stream<DynamicTest> cProgramsPrintWhatTheHostBuildPrints() {
-        return Stream.of("demo", "sort_hash", "matmul").map(name -> DynamicTest.dynamicTest(name, () -> {
+        return Stream.of("demo", "sort_hash", "matmul", "strings", "fpkernel").map(name -> DynamicTest.dynamicTest(name, () -> {
             Run r = run(GUEST.resolve(name + ".elf"));
             assertEquals(0, r.exitCode(), r.console());
             assertEquals(Files.readString(GUEST.resolve(name + ".expected")), r.console());
