@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Boot time to "guest: ready", Rivet next to qemu-system-riscv64 -M virt, same kernel, same
-# initramfs, same machine, same run. Prints per-run times, medians and the ratio.
-#   benches/compare-qemu.sh [RUNS] [KERNEL] [INITRD]
-# Defaults: 5 runs of the bundled guest (guest/riscv64). Needs qemu-system-misc.
+# initramfs, same machine, same run. Prints per-run times, medians and the ratios.
+#   [JIT_MODES="off on"] benches/compare-qemu.sh [RUNS] [KERNEL] [INITRD]
+# Defaults: 5 runs of the bundled guest (guest/riscv64), Rivet once per --jit mode in
+# JIT_MODES. Needs qemu-system-misc.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 runs=${1:-5}
@@ -38,13 +39,22 @@ PY
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
-rivet=(); qemu=()
+modes=(${JIT_MODES:-off on})
+declare -A rivet=(); qemu=()
 for i in $(seq "$runs"); do
-    r=$(time_to_ready "$root/vmctl" run --kernel "$kernel" --initrd "$initrd" -m 512M --append console=ttyS0)
+    line="run $i:"
+    for m in "${modes[@]}"; do
+        r=$(time_to_ready "$root/vmctl" run --jit="$m" --kernel "$kernel" --initrd "$initrd" -m 512M --append console=ttyS0)
+        rivet[$m]="${rivet[$m]:-} $r"; line="$line rivet(jit=$m) ${r}s"
+    done
     q=$(time_to_ready qemu-system-riscv64 -M virt -m 512M -nographic -no-reboot -kernel "$qkernel" \
         -initrd "$initrd" -append console=ttyS0)
-    echo "run $i: rivet ${r}s qemu ${q}s"
-    rivet+=("$r"); qemu+=("$q")
+    echo "$line qemu ${q}s"
+    qemu+=("$q")
 done
-rm_=$(printf '%s\n' "${rivet[@]}" | median); qm=$(printf '%s\n' "${qemu[@]}" | median)
-echo "median: rivet ${rm_}s qemu ${qm}s ratio rivet/qemu $(awk -v a="$rm_" -v b="$qm" 'BEGIN {printf "%.2f", a/b}')"
+qm=$(printf '%s\n' "${qemu[@]}" | median)
+echo "median: qemu ${qm}s"
+for m in "${modes[@]}"; do
+    rm_=$(printf '%s\n' ${rivet[$m]} | median)
+    echo "median: rivet jit=$m ${rm_}s, ratio rivet/qemu $(awk -v a="$rm_" -v b="$qm" 'BEGIN {printf "%.2f", a/b}')"
+done

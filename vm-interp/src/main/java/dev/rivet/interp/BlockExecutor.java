@@ -1,10 +1,10 @@
 package dev.rivet.interp;
 
-import dev.rivet.core.fp.FpStatus;
-import dev.rivet.core.fp.RvFloat;
 import dev.rivet.core.riscv.Hart;
 import dev.rivet.ir.IrBlock;
 import dev.rivet.ir.Op;
+import dev.rivet.ir.exec.Atomics;
+import dev.rivet.ir.exec.FpOps;
 
 import static dev.rivet.ir.exec.BlockExit.EXIT_FALL;
 import static dev.rivet.ir.exec.BlockExit.EXIT_SYSTEM;
@@ -28,22 +28,11 @@ final class BlockExecutor {
     private BlockExecutor() {
     }
 
-    private static final long BOX = 0xFFFF_FFFF_0000_0000L;
-
-    static int unbox(long v) {
-        return (v & BOX) == BOX ? (int) v : RvFloat.CANONICAL_NAN_32;
-    }
-
-    static long box(int v) {
-        return BOX | (v & 0xFFFF_FFFFL);
-    }
-
     static int execute(IrBlock blk, Hart h) {
         final long[] r = h.regs;
         final int[] code = blk.code;
         final long[] imm = blk.imm;
         final long base = h.instret;
-        final FpStatus fs = h.fp;
         for (int i = 0; ; i++) {
             final int w = code[i];
             final int d = (w >>> D_SHIFT) & SLOT_MASK;
@@ -199,7 +188,7 @@ final class BlockExecutor {
                     if (h.excCause >= 0) {
                         return fault(blk, h, i, base);
                     }
-                    r[d] = box((int) v);
+                    r[d] = FpOps.box((int) v);
                 }
                 case Op.ST8 -> {
                     h.sb(r[a] + imm[i], r[b]);
@@ -227,9 +216,11 @@ final class BlockExecutor {
                 }
 
                 case Op.LR_32, Op.LR_64, Op.SC_32, Op.SC_64, Op.AMO_32, Op.AMO_64 -> {
-                    if (!Atomics.execute(h, w & OP_MASK, d, r[a], r[b], (int) imm[i])) {
+                    long v = Atomics.compute(h, w & OP_MASK, r[a], r[b], (int) imm[i]);
+                    if (h.excCause >= 0) {
                         return fault(blk, h, i, base);
                     }
+                    r[d] = v;
                 }
 
                 case Op.EXIT -> {
@@ -280,9 +271,12 @@ final class BlockExecutor {
                 default -> {
                     // Floating point lives in its own method to keep this one small enough
                     // for HotSpot to compile and inline well.
-                    if (!FpOps.execute(h, r, fs, w & OP_MASK, d, a, b, imm[i])) {
+                    int op = w & OP_MASK;
+                    long v = FpOps.compute(h, op, r[a], r[b], Op.isFma(op) ? r[(int) (imm[i] >>> 8) & 0xFF] : 0, imm[i]);
+                    if (h.excCause >= 0) {
                         return fault(blk, h, i, base);
                     }
+                    r[d] = v;
                 }
             }
         }

@@ -22,8 +22,12 @@ public final class CachedBlock {
     public long executions;
     /** Compiled code for the block, installed by the compiler thread; null until then. */
     public volatile CompiledBlock compiled;
-    /** Compilation was requested (once per block; hart thread only). */
+    /** Compilation was requested (hart thread only). */
     public boolean requested;
+    /** Blocks in the region last requested for this entry; hart thread only. */
+    int regionSize;
+    /** Execution count at which the region is gathered again to see whether it grew (0: never). */
+    long recheckAt;
     /** Cleared when the guest code under the block changes; never set again. */
     public boolean valid = true;
     /** Last successor seen through the taken (mid-block) exit and the final exit. */

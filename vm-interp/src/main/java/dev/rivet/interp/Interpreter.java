@@ -12,6 +12,7 @@ import dev.rivet.ir.Op;
 import dev.rivet.ir.exec.BlockCompiler;
 import dev.rivet.ir.exec.BlockExit;
 import dev.rivet.ir.exec.CompiledBlock;
+import dev.rivet.ir.exec.Region;
 import dev.rivet.ir.riscv.RiscvDecoder;
 
 import java.util.concurrent.TimeUnit;
@@ -88,8 +89,34 @@ public final class Interpreter {
 
     private void requestCompile(CachedBlock cb) {
         cb.requested = true;
-        compiler.request(cb.block, code -> cb.compiled = code);
+        Region region = RegionBuilder.build(cache, cb);
+        cb.regionSize = region.size();
+        cb.recheckAt = Math.max(cb.executions, 4) * REGION_RECHECK;
+        compiler.request(region, code -> cb.compiled = code);
     }
+
+    /**
+     * A region is gathered when its entry gets hot, and paths that had not run by then are
+     * exits out of it. So after {@link #REGION_RECHECK} times as many executions again the
+     * region is gathered anew, and compiled again if it grew (then again, backing off).
+     */
+    static final int REGION_RECHECK = 16;
+
+    private void recheckRegion(CachedBlock cb) {
+        Region region = RegionBuilder.build(cache, cb);
+        cb.recheckAt = cb.executions * REGION_RECHECK;
+        if (region.size() > cb.regionSize) {
+            cb.regionSize = region.size();
+            compiler.request(region, code -> cb.compiled = code);
+        }
+    }
+
+    /**
+     * How many instructions compiled code may retire before it must come back at a jump
+     * between its blocks, when nothing else (the budget, a timer poll) is due sooner. It
+     * bounds the latency of interrupts raised from other threads.
+     */
+    static final int MAX_UNIT_RUN = 1 << 16;
 
     /**
      * Runs until a stop is requested or at least {@code maxInstructions} more
@@ -181,8 +208,20 @@ public final class Interpreter {
             if (code == null && n > threshold && !cb.requested) {
                 requestCompile(cb);
                 code = cb.compiled; // a synchronous compiler installs at once
+            } else if (n == cb.recheckAt) {
+                recheckRegion(cb);
+                code = cb.compiled;
             }
-            int how = code != null ? code.execute(h) : BlockExecutor.execute(cb.block, h);
+            int how;
+            if (code != null) {
+                // Compiled code returns at the first jump between its blocks at or past the
+                // next poll or the limit: the boundaries this loop would have checked at.
+                long room = (tq != null ? Math.min(limit, nextPoll) : limit) - h.instret;
+                h.unitBreak = false;
+                how = code.execute(h, room <= 0 ? 0 : room >= MAX_UNIT_RUN ? MAX_UNIT_RUN : (int) room);
+            } else {
+                how = BlockExecutor.execute(cb.block, h);
+            }
             if (h.instret >= nextPoll && tq != null) {
                 nextPoll = h.instret + TIMER_POLL_INSTRUCTIONS;
                 if (tq.nextDeadline() <= tq.clock().mtime()) {

@@ -3,8 +3,11 @@ package dev.rivet.jit;
 import dev.rivet.ir.IrBlock;
 import dev.rivet.ir.exec.BlockCompiler;
 import dev.rivet.ir.exec.CompiledBlock;
+import dev.rivet.ir.exec.Region;
 
 import java.lang.invoke.MethodHandles;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -12,26 +15,36 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
- * The JIT tier (first slice): lowers one IR block to one hidden class with ASM, on one
+ * The JIT tier: lowers a region of IR blocks to one hidden class with ASM, on one
  * background daemon thread fed by a bounded queue. The thread stops after a few idle
  * seconds and starts again on demand, so a machine that is dropped leaves nothing
  * running; no state is static. Hidden classes are defined non-strongly (unloadable once
  * the block that holds the instance is dropped).
  *
- * <p>Blocks with ops outside this slice (FP arithmetic, atomics, CSR/trap/privileged ops)
- * or whose method would reach {@link #MAX_CODE_SIZE} bytes are rejected and stay
+ * <p>Blocks of a region with ops this tier does not lower (FP arithmetic, atomics,
+ * CSR/trap/privileged ops) are left out of it, and a region whose method would exceed
+ * {@link #MAX_CODE_SIZE} bytes is cut down until it fits; jumps to blocks left out become
+ * exits. When the entry block itself cannot be lowered the region is rejected and stays
  * interpreted.
  */
 public final class JitCompiler implements BlockCompiler {
-    /** Generated methods stay well below HotSpot's 8000-byte huge-method limit. */
-    public static final int MAX_CODE_SIZE = 7999;
+    /** No generated method reaches HotSpot's 8000-byte huge-method limit (it would never be compiled). */
+    public static final int MAX_CODE_SIZE = 7000;
+    /**
+     * Regions grow to about this many bytes of bytecode, and a single block may go up to
+     * {@link #MAX_CODE_SIZE}. Measured (docs/BENCHMARKS.md): regions of up to 1,000 bytes ran
+     * the C workloads faster than 2,500 or 7,000, because HotSpot compiles large methods
+     * late, compiles one OSR version per loop in them, and redoes it all after every
+     * uncommon trap; and faster than 500, where the exits cost more.
+     */
+    public static final int REGION_TARGET_SIZE = 1000;
     private static final int QUEUE = 4096;
 
     private final MethodHandles.Lookup lookup = MethodHandles.lookup();
     private final ThreadPoolExecutor worker;
     private final AtomicLong compiled = new AtomicLong(), rejected = new AtomicLong(),
             bytes = new AtomicLong(), nanos = new AtomicLong(), dropped = new AtomicLong(),
-            failed = new AtomicLong();
+            failed = new AtomicLong(), regionBlocks = new AtomicLong();
 
     public JitCompiler() {
         worker = new ThreadPoolExecutor(1, 1, 5, TimeUnit.SECONDS, new ArrayBlockingQueue<>(QUEUE), r -> {
@@ -42,11 +55,11 @@ public final class JitCompiler implements BlockCompiler {
         worker.allowCoreThreadTimeOut(true);
     }
 
-    /** Asynchronous: queues the block (dropped when the queue is full) and returns. */
+    /** Asynchronous: queues the region (dropped when the queue is full) and returns. */
     @Override
-    public void request(IrBlock block, Consumer<CompiledBlock> install) {
+    public void request(Region region, Consumer<CompiledBlock> install) {
         worker.execute(() -> {
-            CompiledBlock c = compile(block);
+            CompiledBlock c = compile(region);
             if (c != null) {
                 install.accept(c);
             }
@@ -59,26 +72,32 @@ public final class JitCompiler implements BlockCompiler {
      * first execution and runs must be reproducible.
      */
     public BlockCompiler synchronous() {
-        return (block, install) -> {
-            CompiledBlock c = compile(block);
+        return (region, install) -> {
+            CompiledBlock c = compile(region);
             if (c != null) {
                 install.accept(c);
             }
         };
     }
 
-    /** Compiles one block now; null when it is rejected (counted). */
+    /** Compiles one block on its own (a region of one). */
     public CompiledBlock compile(IrBlock block) {
+        return compile(Region.of(block));
+    }
+
+    /** Compiles a region now; null when it is rejected (counted). */
+    public CompiledBlock compile(Region region) {
         long t0 = System.nanoTime();
         try {
-            BlockLowering l = BlockLowering.lower(block, MAX_CODE_SIZE);
-            if (l.bytes == null || l.codeSize > MAX_CODE_SIZE) {
+            RegionLowering l = lowerToFit(region);
+            if (l == null) {
                 rejected.incrementAndGet();
                 return null;
             }
             MethodHandles.Lookup hc = lookup.defineHiddenClass(l.bytes, true);
             CompiledBlock c = (CompiledBlock) hc.lookupClass().getConstructor().newInstance();
             compiled.incrementAndGet();
+            regionBlocks.addAndGet(l.blockCount());
             bytes.addAndGet(l.codeSize);
             return c;
         } catch (ReflectiveOperationException | LinkageError e) {
@@ -89,22 +108,70 @@ public final class JitCompiler implements BlockCompiler {
         }
     }
 
-    /** Why this slice would not compile {@code block}, or null if it would. For tests and tools. */
-    public static String rejection(IrBlock block) {
-        BlockLowering l = BlockLowering.lower(block, MAX_CODE_SIZE);
-        if (l.bytes == null) {
-            return l.rejection;
+    /**
+     * The lowering of as much of the region as fits: blocks that cannot be lowered are left
+     * out, then the longest prefix of the rest (in the order the dispatcher found them) that
+     * stays within {@link #REGION_TARGET_SIZE} bytes; the entry block alone may take up to
+     * {@link #MAX_CODE_SIZE}. Null when the entry cannot be lowered or is too large.
+     */
+    static RegionLowering lowerToFit(Region region) {
+        IrBlock entry = region.entry();
+        if (RegionLowering.unsupported(entry) != null) {
+            return null;
         }
-        return l.codeSize > MAX_CODE_SIZE ? "method too large (" + l.codeSize + " bytes)" : null;
+        List<IrBlock> blocks = new ArrayList<>();
+        for (IrBlock b : region.blocks()) {
+            if (b == entry || RegionLowering.unsupported(b) == null) {
+                blocks.add(b);
+            }
+        }
+        RegionLowering best = RegionLowering.lower(blocks.subList(0, 1));
+        if (best.bytes == null || best.codeSize > MAX_CODE_SIZE) {
+            return null;
+        }
+        // Binary search for the longest prefix within the target size.
+        int lo = 2, hi = best.codeSize <= REGION_TARGET_SIZE ? blocks.size() : 1;
+        while (lo <= hi) {
+            int n = (lo + hi) >>> 1;
+            RegionLowering l = RegionLowering.lower(blocks.subList(0, n));
+            if (l.bytes != null && l.codeSize <= REGION_TARGET_SIZE) {
+                best = l;
+                lo = n + 1;
+            } else {
+                hi = n - 1;
+            }
+        }
+        return best;
     }
 
-    /** The class bytes this compiler would define for {@code block} (null if rejected). */
+    /** Why this tier would not compile {@code block} on its own, or null if it would. For tests and tools. */
+    public static String rejection(IrBlock block) {
+        String why = RegionLowering.unsupported(block);
+        if (why != null) {
+            return why;
+        }
+        return lowerToFit(Region.of(block)) == null ? "method too large" : null;
+    }
+
+    /** The class bytes this compiler would define for {@code block} alone (null if rejected). */
     public static byte[] classBytes(IrBlock block) {
-        return BlockLowering.lower(block, MAX_CODE_SIZE).bytes;
+        return classBytes(Region.of(block));
     }
 
+    /** The class bytes this compiler would define for {@code region} (null if rejected). */
+    public static byte[] classBytes(Region region) {
+        RegionLowering l = lowerToFit(region);
+        return l == null ? null : l.bytes;
+    }
+
+    /** Regions compiled (each one class). */
     public long compiledBlocks() {
         return compiled.get();
+    }
+
+    /** Blocks inside the compiled regions (a block in two regions counts twice). */
+    public long regionBlocks() {
+        return regionBlocks.get();
     }
 
     public long rejectedBlocks() {
@@ -136,8 +203,9 @@ public final class JitCompiler implements BlockCompiler {
     }
 
     public String stats() {
-        return String.format("jit: %d blocks compiled, %d rejected, %d failed, %d dropped, %d bytecode bytes, %.1f ms compiling",
-                compiledBlocks(), rejectedBlocks(), failedBlocks(), droppedRequests(), bytecodeBytes(), compileNanos() / 1e6);
+        return String.format("jit: %d regions compiled (%d blocks), %d rejected, %d failed, %d dropped, %d bytecode bytes,"
+                + " %.1f ms compiling", compiledBlocks(), regionBlocks(), rejectedBlocks(), failedBlocks(),
+                droppedRequests(), bytecodeBytes(), compileNanos() / 1e6);
     }
 
     /** Stops the worker thread (queued requests are discarded). */

@@ -4,6 +4,7 @@ import dev.rivet.ir.CodeSource;
 import dev.rivet.ir.IrBlock;
 import dev.rivet.ir.exec.BlockExit;
 import dev.rivet.ir.exec.CompiledBlock;
+import dev.rivet.ir.exec.Region;
 import dev.rivet.ir.riscv.RiscvAssembler;
 import dev.rivet.ir.riscv.RiscvDecoder;
 import dev.rivet.core.riscv.Hart;
@@ -24,6 +25,11 @@ class JitCompilerTest {
     static final long PC = 0x8000_0000L;
 
     static IrBlock decode(int... insns) {
+        return decodeAt(PC, insns);
+    }
+
+    /** Decodes the block at {@code at} of code laid out from {@link #PC}. */
+    static IrBlock decodeAt(long at, int... insns) {
         byte[] code = new RiscvAssembler().emit(insns).assemble();
         CodeSource src = va -> {
             long off = va - PC;
@@ -32,7 +38,7 @@ class JitCompilerTest {
             }
             return (code[(int) off] & 0xFF) | (code[(int) off + 1] & 0xFF) << 8;
         };
-        return new RiscvDecoder().decode(PC, PC, Hart.PRIV_M, src);
+        return new RiscvDecoder().decode(at, at, Hart.PRIV_M, src);
     }
 
     /** The class bytes pass ASM's verifier (types, stack, frames), which reports problems as text. */
@@ -70,15 +76,19 @@ class JitCompilerTest {
     }
 
     @Test
-    void blocksOutsideTheSliceAreRejected() {
+    void systemOpsStayInterpretedWhileFpAndAtomicsCompile() {
         JitCompiler jit = new JitCompiler();
         assertNull(jit.compile(decode(addi(5, 0, 1), ecall())));
         assertNull(jit.compile(decode(csrrs(5, 0x300, 0))));
-        assertNull(jit.compile(decode(faddD(1, 2, 3, 0), jal(0, 8))));
-        assertNull(jit.compile(decode(amo(0, true, 5, 6, 7), jal(0, 8))));
-        assertEquals(4, jit.rejectedBlocks());
-        assertEquals(0, jit.compiledBlocks());
+        assertEquals(2, jit.rejectedBlocks());
         assertEquals("op csr", JitCompiler.rejection(decode(csrrs(5, 0x300, 0))));
+        IrBlock fp = decode(faddD(1, 2, 3, 7), fmaddS(4, 1, 2, 3, 1), fmvXD(5, 4), fcvtDL(6, 5, 2), jal(0, 8));
+        IrBlock atomic = decode(lrD(5, 10), scD(6, 10, 5), amo(0, true, 7, 10, 6), amo(0x1C, false, 8, 10, 7), jal(0, 8));
+        verify(fp);
+        verify(atomic);
+        assertNotNull(jit.compile(fp));
+        assertNotNull(jit.compile(atomic));
+        assertEquals(2, jit.compiledBlocks());
         jit.shutdown();
     }
 
@@ -110,7 +120,7 @@ class JitCompilerTest {
             IrBlock b = decode(addi(5, 0, 40), ld(6, 10, 0), add(6, 6, 5), sd(6, 10, 8), bne(6, 0, 0x100));
             CompiledBlock c = jit.compile(b);
             h.hart.instret = 100;
-            assertEquals(BlockExit.EXIT_TAKEN, c.execute(h.hart));
+            assertEquals(BlockExit.EXIT_TAKEN, c.execute(h.hart, 0));
             assertEquals(PC + 16 + 0x100, h.hart.pc);
             assertEquals(105, h.hart.instret);
             assertEquals(40, h.hart.regs[5]);
@@ -122,7 +132,7 @@ class JitCompilerTest {
             h.hart.regs[5] = 0;
             h.hart.instret = 7;
             h.hart.mtvec = JitHarness.TRAP;
-            assertEquals(BlockExit.EXIT_SYSTEM, c.execute(h.hart));
+            assertEquals(BlockExit.EXIT_SYSTEM, c.execute(h.hart, 0));
             assertEquals(40, h.hart.regs[5]); // the addi before the load retired
             assertEquals(42, h.hart.regs[6]); // untouched
             assertEquals(8, h.hart.instret);
@@ -135,11 +145,70 @@ class JitCompilerTest {
     }
 
     @Test
+    void aRegionLoopsInsideOneCallAndStopsAtTheBudget() {
+        // A: x5 += 1; j B.   B: x7 += 2; if x5 < x6 goto A (a branch ends B; PC+16 is not in the region).
+        int[] code = {addi(5, 5, 1), jal(0, 4), addi(7, 7, 2), blt(5, 6, -12), jal(0, 0x100)};
+        Region loop = new Region(java.util.List.of(decodeAt(PC, code), decodeAt(PC + 8, code)));
+        JitCompiler jit = new JitCompiler();
+        CompiledBlock c = jit.compile(loop);
+        assertEquals(2, jit.regionBlocks());
+        try (JitHarness h = new JitHarness(false)) {
+            h.hart.regs[6] = 10;
+            h.hart.pc = PC;
+            // Enough budget: all ten iterations (4 instructions each) in one call, then out.
+            assertEquals(BlockExit.EXIT_FALL, c.execute(h.hart, 1000));
+            assertEquals(PC + 16, h.hart.pc);
+            assertEquals(40, h.hart.instret);
+            assertEquals(10, h.hart.regs[5]);
+            assertEquals(20, h.hart.regs[7]);
+
+            // Budget 11: leaves at the first edge at or past 11 instructions (edges after 2, 4, 6, 8, 10, 12).
+            h.hart.regs[5] = 0;
+            h.hart.regs[7] = 0;
+            h.hart.instret = 0;
+            assertEquals(BlockExit.EXIT_TAKEN, c.execute(h.hart, 11));
+            assertEquals(PC, h.hart.pc);
+            assertEquals(12, h.hart.instret);
+            assertEquals(3, h.hart.regs[5]);
+
+            // A break request (a device access, a code write) leaves at the next edge too.
+            h.hart.unitBreak = true;
+            h.hart.instret = 0;
+            assertEquals(BlockExit.EXIT_FALL, c.execute(h.hart, 1000));
+            assertEquals(PC + 8, h.hart.pc);
+            assertEquals(2, h.hart.instret);
+        }
+        jit.shutdown();
+    }
+
+    @Test
+    void aRegionTooLargeIsCutToFitAndBlocksItCannotLowerAreLeftOut() {
+        // 40 blocks of 16 additions each, chained by jumps; one block in the middle has a CSR access.
+        int per = 17, n = 40;
+        int[] code = new int[per * n];
+        for (int k = 0; k < n; k++) {
+            for (int j = 0; j < per - 1; j++) {
+                code[k * per + j] = k == 3 ? csrrs(5, 0x340, 0) : addi(5 + j % 8, 5 + j % 8, k + j);
+            }
+            code[k * per + per - 1] = jal(0, 4);
+        }
+        java.util.List<IrBlock> blocks = new java.util.ArrayList<>();
+        for (int k = 0; k < n; k++) {
+            blocks.add(decodeAt(PC + 4L * per * k, code));
+        }
+        RegionLowering l = JitCompiler.lowerToFit(new Region(blocks));
+        assertNotNull(l);
+        assertTrue(l.codeSize <= JitCompiler.REGION_TARGET_SIZE, "size " + l.codeSize);
+        assertTrue(l.blockCount() > 1 && l.blockCount() < n - 1, "blocks " + l.blockCount());
+        assertNull(JitCompiler.lowerToFit(new Region(java.util.List.of(blocks.get(3)))), "CSR entry");
+    }
+
+    @Test
     void asynchronousRequestsInstallFromTheCompilerThread() throws Exception {
         JitCompiler jit = new JitCompiler();
         CountDownLatch done = new CountDownLatch(1);
         AtomicReference<Thread> installer = new AtomicReference<>();
-        jit.request(decode(addi(5, 5, 1), jal(0, -4)), c -> {
+        jit.request(Region.of(decode(addi(5, 5, 1), jal(0, -4))), c -> {
             installer.set(Thread.currentThread());
             done.countDown();
         });

@@ -11,12 +11,16 @@ import static dev.rivet.ir.riscv.RiscvAssembler.*;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * Seeded differential test: random RV64 integer/bitmanip/memory code (forward branches,
- * jumps, misaligned and faulting accesses, FP loads/stores) runs block by block on the
- * interpreter and on the interpreter with every compilable block JIT-compiled from its
- * first execution; after every block the register file (integer and FP), pc, instret and
- * trap CSRs must agree, and at the end the data memory. The trap handler (interpreted:
- * it uses CSRs) skips the faulting instruction, so one program takes many faults.
+ * Seeded differential test: random RV64GC code (a loop with forward branches and jumps
+ * inside; integer, bitmanip, F/D arithmetic in every rounding mode with a sometimes invalid
+ * frm, LR/SC and AMOs; misaligned and faulting accesses; stores that rewrite the loop's own
+ * code) runs on the interpreter and on the interpreter with
+ * every compilable region JIT-compiled from its first execution. Both run the same random
+ * numbers of instructions at a time (the JIT's regions must stop at the same block
+ * boundaries the interpreter stops at); after every step the register file (integer and
+ * FP), fflags, pc, instret and trap CSRs must agree, and at the end the data memory. The trap
+ * handler (interpreted: it uses CSRs) skips the faulting instruction, so one program takes
+ * many faults.
  */
 class JitDifferentialTest {
     static final int PROGRAMS = Integer.getInteger("rivet.jit.programs", 1000);
@@ -34,8 +38,11 @@ class JitDifferentialTest {
         return s.equals("random") ? new SplittableRandom().nextLong() : Long.decode(s);
     }
     private static final int OP = 0x33, OP_32 = 0x3B, OP_IMM = 0x13, OP_IMM_32 = 0x1B;
-    /** Reserved registers: loop counter, trap handler scratch, fault base, data base. */
-    static final int LOOP = 28, HANDLER = 29, BAD = 30, BASE = 31;
+    /**
+     * Reserved registers: an instruction word and the code base (for self-modifying
+     * stores), loop counter, trap handler scratch, fault base, data base.
+     */
+    static final int INSN = 26, SMC = 27, LOOP = 28, HANDLER = 29, BAD = 30, BASE = 31;
 
     @Test
     void jitMatchesTheInterpreterBlockByBlock() {
@@ -49,7 +56,7 @@ class JitDifferentialTest {
         }
         // The test is only meaningful if most blocks really ran compiled.
         assertTrue(compiled > PROGRAMS * 5L, "compiled " + compiled);
-        System.out.printf("jit differential: %d programs, %d blocks compiled, %d rejected, %d block steps compared%n",
+        System.out.printf("jit differential: %d programs, %d regions compiled, %d rejected, %d steps compared%n",
                 PROGRAMS, compiled, rejected, steps);
     }
 
@@ -70,6 +77,9 @@ class JitDifferentialTest {
         init[HANDLER] = 0;
         init[BAD] = rnd.nextBoolean() ? 0 : 0x1000_0000_0000L;
         init[BASE] = JitHarness.DATA + 2048;
+        init[SMC] = JitHarness.CODE;
+        int frm = rnd.nextInt(10) == 0 ? 5 + rnd.nextInt(3) : rnd.nextInt(5); // sometimes invalid
+        init[INSN] = aluInsn(rnd);
         byte[] data = new byte[4096];
         rnd.nextBytes(data);
         long[] fpInit = new long[32];
@@ -82,14 +92,16 @@ class JitDifferentialTest {
                 h.put(JitHarness.TRAP, csrrs(HANDLER, 0x341, 0), addi(HANDLER, HANDLER, 4), csrrw(0, 0x341, HANDLER), mret());
                 h.put(JitHarness.DATA, data);
                 h.hart.mstatus |= 1L << 13; // FS = Initial
+                h.hart.frm = frm;
                 System.arraycopy(init, 0, h.hart.regs, 0, 32);
                 System.arraycopy(fpInit, 0, h.hart.regs, 32, 32);
             }
             long steps = 0;
             String where = "seed " + seed + "\n" + disassembly(body);
             while (steps < 5000 && !spinning(a.hart, body)) {
-                a.interp.run(1);
-                b.interp.run(1);
+                int n = rnd.nextInt(4) == 0 ? 1 : rnd.nextInt(1, 100);
+                a.interp.run(n);
+                b.interp.run(n);
                 steps++;
                 final long step = steps;
                 assertEquals(a.hart.pc, b.hart.pc, () -> "pc after step " + step + ", " + where);
@@ -102,6 +114,7 @@ class JitDifferentialTest {
                 assertEquals(a.hart.mepc, b.hart.mepc, () -> "mepc, " + where);
                 assertEquals(a.hart.mtval, b.hart.mtval, () -> "mtval, " + where);
                 assertEquals(a.hart.mstatus, b.hart.mstatus, () -> "mstatus, " + where);
+                assertEquals(a.hart.fp.flags, b.hart.fp.flags, () -> "fflags, " + where);
             }
             for (long off = 0x10000 - 4096; off < 0x10000 + 8192; off += 8) {
                 final long o = off;
@@ -133,14 +146,18 @@ class JitDifferentialTest {
         return sb.toString();
     }
 
-    /** {@code loop: addi LOOP,-1; <random>; bne LOOP,x0,loop-ish; spin}. */
+    /**
+     * {@code loop: addi LOOP,-1; <random>; bne LOOP,x0,loop; spin}. Now and then the body
+     * stores the word in {@link #INSN} (an ALU instruction) over one of its own
+     * instructions, which both tiers must notice at the next block boundary.
+     */
     static int[] program(SplittableRandom rnd) {
         int n = rnd.nextInt(10, 120);
         int[] code = new int[n + 3];
         code[0] = addi(LOOP, LOOP, -1);
         for (int k = 1; k <= n; k++) {
             int remaining = n - k; // instructions after this one before the loop branch
-            code[k] = insn(rnd, remaining);
+            code[k] = rnd.nextInt(60) == 0 ? sw(INSN, SMC, 4 * rnd.nextInt(n + 2)) : insn(rnd, remaining);
         }
         code[n + 1] = bne(LOOP, 0, -4 * (n + 1));
         code[n + 2] = jal(0, 0);
@@ -148,7 +165,61 @@ class JitDifferentialTest {
     }
 
     private static int reg(SplittableRandom rnd) {
-        return rnd.nextInt(10) == 0 ? 0 : rnd.nextInt(1, 28); // x0 now and then, never a reserved one
+        return rnd.nextInt(10) == 0 ? 0 : rnd.nextInt(1, INSN); // x0 now and then, never a reserved one
+    }
+
+    private static final int OP_FP = 0x53;
+    /** A rounding mode: the five static ones, the dynamic one (frm is random, sometimes invalid), rarely a reserved one. */
+    private static int rm(SplittableRandom rnd) {
+        int k = rnd.nextInt(20);
+        return k < 12 ? k % 5 : k < 19 ? 7 : 5 + rnd.nextInt(2);
+    }
+
+    /** A random F/D instruction (arithmetic, FMA, sign injection, min/max, compares, conversions, moves). */
+    static int fpInsn(SplittableRandom rnd) {
+        int fd = rnd.nextInt(32), fa = rnd.nextInt(32), fb = rnd.nextInt(32), fc = rnd.nextInt(32);
+        int dbl = rnd.nextInt(2), xd = reg(rnd), xa = src(rnd);
+        return switch (rnd.nextInt(14)) {
+            case 0, 1, 2 -> RiscvAssembler.r(OP_FP, fd, rm(rnd), fa, fb, 4 * rnd.nextInt(4) + dbl);  // add sub mul div
+            case 3 -> RiscvAssembler.r(OP_FP, fd, rm(rnd), fa, 0, 0x2C + dbl);                      // sqrt
+            case 4 -> RiscvAssembler.r(OP_FP, fd, rnd.nextInt(3), fa, fb, 0x10 + dbl);              // sgnj[n|x]
+            case 5 -> RiscvAssembler.r(OP_FP, fd, rnd.nextInt(2), fa, fb, 0x14 + dbl);              // min max
+            case 6 -> RiscvAssembler.r(OP_FP, xd, rnd.nextInt(3), fa, fb, 0x50 + dbl);              // fle flt feq
+            case 7 -> RiscvAssembler.r(OP_FP, xd, rm(rnd), fa, rnd.nextInt(4), 0x60 + dbl);         // fcvt.[w|wu|l|lu].fmt
+            case 8 -> RiscvAssembler.r(OP_FP, fd, rm(rnd), xa, rnd.nextInt(4), 0x68 + dbl);         // fcvt.fmt.[w|wu|l|lu]
+            case 9 -> dbl == 0 ? RiscvAssembler.r(OP_FP, fd, rm(rnd), fa, 1, 0x20)                  // fcvt.s.d
+                    : RiscvAssembler.r(OP_FP, fd, rm(rnd), fa, 0, 0x21);                            // fcvt.d.s
+            case 10 -> RiscvAssembler.r(OP_FP, xd, rnd.nextInt(2), fa, 0, 0x70 + dbl);              // fmv.x.fmt, fclass
+            case 11 -> RiscvAssembler.r(OP_FP, fd, 0, xa, 0, 0x78 + dbl);                           // fmv.fmt.x
+            default -> (0x43 + 4 * rnd.nextInt(4)) | fd << 7 | rm(rnd) << 12 | fa << 15 | fb << 20   // fmadd fmsub
+                    | dbl << 25 | fc << 27;                                                         // fnmsub fnmadd
+        };
+    }
+
+    /** LR/SC and AMOs on the data base (aligned), the fault base, or a misaligned address. */
+    static int atomicInsn(SplittableRandom rnd) {
+        int addr = switch (rnd.nextInt(8)) {
+            case 0 -> BAD;
+            case 1 -> INSN; // an instruction word: almost never aligned RAM
+            default -> BASE;
+        };
+        int d = reg(rnd), src = src(rnd);
+        boolean dword = rnd.nextBoolean();
+        int[] f5 = {0x00, 0x01, 0x04, 0x0C, 0x08, 0x10, 0x14, 0x18, 0x1C, 0x02, 0x03, 0x03};
+        int op = f5[rnd.nextInt(f5.length)];
+        return RiscvAssembler.amo(op, dword, d, addr, op == 0x02 ? 0 : src);
+    }
+
+    /** An ALU instruction on unreserved registers: what self-modifying stores write. */
+    private static int aluInsn(SplittableRandom rnd) {
+        int d = reg(rnd), a = reg(rnd), b = reg(rnd), imm = rnd.nextInt(-2048, 2048);
+        return switch (rnd.nextInt(5)) {
+            case 0 -> addi(d, a, imm);
+            case 1 -> xori(d, a, imm);
+            case 2 -> add(d, a, b);
+            case 3 -> sub(d, a, b);
+            default -> slli(d, a, rnd.nextInt(64));
+        };
     }
 
     private static int src(SplittableRandom rnd) {
@@ -157,6 +228,13 @@ class JitDifferentialTest {
 
     static int insn(SplittableRandom rnd, int remaining) {
         int d = reg(rnd), a = src(rnd), b = src(rnd);
+        int kind = rnd.nextInt(100);
+        if (kind < 12) {
+            return fpInsn(rnd);
+        }
+        if (kind < 16) {
+            return atomicInsn(rnd);
+        }
         int k = rnd.nextInt(100);
         if (k < 30) {
             int[][] rr = {{0, 0}, {0, 0x20}, {1, 0}, {2, 0}, {3, 0}, {4, 0}, {5, 0}, {5, 0x20}, {6, 0}, {7, 0},

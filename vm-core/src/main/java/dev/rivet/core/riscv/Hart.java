@@ -116,6 +116,14 @@ public final class Hart {
 
     /** Set (from any thread) to make the execution loop return at the next block exit. */
     public volatile boolean stopRequested;
+    /**
+     * Set when something happened that the dispatcher must look at before compiled code
+     * goes on to its next block: a device access (it may raise or clear an interrupt, or
+     * stop the machine), a write to a page holding translated code, a stop request.
+     * Compiled code checks it at jumps between its blocks; the dispatcher clears it before
+     * entering compiled code. A TLB refill does not set it.
+     */
+    public boolean unitBreak;
     /** The thread running this hart, to unpark it from {@code wfi}. */
     public volatile Thread hartThread;
 
@@ -261,6 +269,7 @@ public final class Hart {
     /** Asks the execution loop to return soon; safe from any thread. */
     public void requestStop() {
         stopRequested = true;
+        unitBreak = true;
         wake();
     }
 
@@ -547,6 +556,7 @@ public final class Hart {
             raise(Cause.LOAD_ACCESS_FAULT, va);
             return 0;
         }
+        unitBreak = true;
         return Bus.readDevice(r.device, pa - r.base, size);
     }
 
@@ -569,9 +579,14 @@ public final class Hart {
             return;
         }
         if (ramRegion.contains(pa, size)) {
+            if (codePages.isCode(pa)) {
+                unitBreak = true;
+            }
             codePages.notifyWrite(pa);
             boolean watched = watchedPage(pa);
-            if (!watched && !codePages.isCode(pa)) {
+            if (watched) {
+                unitBreak = true;
+            } else if (!codePages.isCode(pa)) {
                 // The walk above has set the PTE's D bit: the page is writable and dirty.
                 int i = (int) (va >>> 12) & TLB_MASK;
                 writeTag[i] = va & PAGE_MASK;
@@ -588,6 +603,7 @@ public final class Hart {
             raise(Cause.STORE_ACCESS_FAULT, va);
             return;
         }
+        unitBreak = true;
         Bus.writeDevice(r.device, pa - r.base, size, v);
     }
 
@@ -624,6 +640,9 @@ public final class Hart {
             return -1;
         }
         if (!isLr) {
+            if (codePages.isCode(pa)) {
+                unitBreak = true;
+            }
             codePages.notifyWrite(pa);
         }
         return pa - ramBase;

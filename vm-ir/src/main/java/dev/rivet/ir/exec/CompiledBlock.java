@@ -3,13 +3,20 @@ package dev.rivet.ir.exec;
 import dev.rivet.core.riscv.Hart;
 
 /**
- * Executable code for one IR block. The contract is exactly that of the interpreter's
- * block executor: afterwards the hart's registers, memory, {@code pc} and {@code instret}
- * are what interpreting the block would have left, and the return value is the same
- * {@link BlockExit} code. Faults are taken precisely (through
- * {@link Hart#takePendingException()}), never thrown.
+ * Executable code for a {@link Region}: its entry block and, inside it, jumps between its
+ * blocks. The contract is that of the interpreter running those blocks one after another:
+ * afterwards the hart's registers, memory, {@code pc} and {@code instret} are what
+ * interpreting them would have left, and the return value is the {@link BlockExit} code of
+ * the last block. Faults are taken precisely (through {@link Hart#takePendingException()}),
+ * never thrown.
+ *
+ * <p>{@code budget} bounds the time spent inside: at a jump from one of its blocks to another,
+ * the code returns instead of jumping once it has retired {@code budget} or more
+ * instructions in this call, or once any slow path (TLB miss, MMIO, fault check) ran since
+ * the last jump. The dispatcher passes the instructions left until its next timer poll or
+ * stop check, so it sees the same block boundaries the interpreter would have stopped at.
  */
 @FunctionalInterface
 public interface CompiledBlock {
-    int execute(Hart h);
+    int execute(Hart h, int budget);
 }

@@ -51,7 +51,7 @@ class VmctlTest {
         Outcome o = vmctl("run", "--bios", GUEST.resolve("hello.elf").toString(), "--jit=always", "--stats");
         assertEquals(0, o.status(), o.err());
         assertTrue(o.out().contains("hello from rivet"), o.out());
-        assertTrue(o.err().matches("(?s).*vmctl: jit: [1-9][0-9]* blocks compiled, [0-9]+ rejected, 0 failed.*"), o.err());
+        assertTrue(o.err().matches("(?s).*vmctl: jit: [1-9][0-9]* regions compiled \\([0-9]+ blocks\\), [0-9]+ rejected, 0 failed.*"), o.err());
         Outcome off = vmctl("run", "--bios", GUEST.resolve("hello.elf").toString(), "--stats");
         assertFalse(off.err().contains("jit:"), "the JIT is off by default: " + off.err());
         Outcome bad = vmctl("run", "--demo", "--jit=sometimes");

@@ -1,4 +1,4 @@
-package dev.rivet.interp;
+package dev.rivet.ir.exec;
 
 import dev.rivet.core.bus.GuestRam;
 import dev.rivet.core.riscv.Hart;
@@ -7,28 +7,33 @@ import dev.rivet.ir.Op;
 import java.lang.foreign.MemorySegment;
 
 /**
- * LR/SC and AMOs (unprivileged spec, chapter "A" Extension). The hart checks alignment
- * and that the target is RAM; values of 32-bit operations are sign-extended.
+ * LR/SC and AMOs (unprivileged spec, chapter "A" Extension), shared by the interpreter and
+ * compiled code. The hart checks alignment and that the target is RAM; values of 32-bit
+ * operations are sign-extended.
  */
-final class Atomics {
+public final class Atomics {
     private Atomics() {
     }
 
-    /** Returns false when the access faulted (the exception is recorded in the hart). */
-    static boolean execute(Hart h, int op, int d, long addr, long src, int fn) {
+    /**
+     * Performs atomic op {@code op} at {@code addr} with source value {@code src}
+     * ({@code fn}: the AMO function) and returns what it writes to its destination
+     * register; on a fault returns 0 with the exception recorded in the hart
+     * ({@link Hart#excCause}).
+     */
+    public static long compute(Hart h, int op, long addr, long src, int fn) {
         boolean wide = op == Op.LR_64 || op == Op.SC_64 || op == Op.AMO_64;
         int size = wide ? 8 : 4;
         boolean isLr = op == Op.LR_32 || op == Op.LR_64;
         long off = h.atomicAddress(addr, size, isLr);
         if (off < 0) {
-            return false;
+            return 0;
         }
         MemorySegment ram = h.ram;
-        long[] r = h.regs;
         switch (op) {
             case Op.LR_32, Op.LR_64 -> {
-                r[d] = wide ? ram.get(GuestRam.I64, off) : ram.get(GuestRam.I32, off);
                 h.reservation = off;
+                return wide ? ram.get(GuestRam.I64, off) : ram.get(GuestRam.I32, off);
             }
             case Op.SC_32, Op.SC_64 -> {
                 // The reservation is consumed whether or not the store happens.
@@ -41,21 +46,19 @@ final class Atomics {
                         ram.set(GuestRam.I32, off, (int) src);
                     }
                 }
-                r[d] = ok ? 0 : 1;
+                return ok ? 0 : 1;
             }
             default -> {
                 if (wide) {
                     long old = ram.get(GuestRam.I64, off);
                     ram.set(GuestRam.I64, off, amo64(fn, old, src));
-                    r[d] = old;
-                } else {
-                    int old = ram.get(GuestRam.I32, off);
-                    ram.set(GuestRam.I32, off, amo32(fn, old, (int) src));
-                    r[d] = old;
+                    return old;
                 }
+                int old = ram.get(GuestRam.I32, off);
+                ram.set(GuestRam.I32, off, amo32(fn, old, (int) src));
+                return old;
             }
         }
-        return true;
     }
 
     static long amo64(int fn, long old, long v) {

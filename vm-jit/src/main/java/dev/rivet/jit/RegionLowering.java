@@ -9,142 +9,158 @@ import org.objectweb.asm.Label;
 import org.objectweb.asm.MethodVisitor;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 import static org.objectweb.asm.Opcodes.*;
 
 /**
- * Lowers one {@link IrBlock} to the bytes of one class implementing
- * {@code CompiledBlock}: a static {@code run(Hart)} holding every guest slot the block
- * touches in a JVM local (loaded from {@code hart.regs} at entry) and an instance
- * {@code execute(Hart)} that calls it.
+ * Lowers a {@link Region} — IR blocks of one page, the entry first — to the bytes of one
+ * class implementing {@code CompiledBlock}: a static {@code run(Hart, int budget)} holding
+ * every guest slot the region touches in a JVM local (loaded from {@code hart.regs} at
+ * entry) and an instance {@code execute} that calls it. Each block starts at a label; a
+ * branch or final exit whose target is another block of the region (or the same one) is an
+ * internal edge: it adds the block's instructions to a running count and jumps straight
+ * there, so guest loops are JVM loops that HotSpot compiles (and OSR-enters) as such. An
+ * edge leaves instead when the count reaches the budget or the hart asks for a break
+ * ({@code Hart.unitBreak}: a device access, a write to a code page): that is where the
+ * dispatcher would have polled timers and interrupts between interpreted blocks.
  *
  * <p>Every way out — taken branch, final exit, faulting load/store — jumps to one shared
- * tail that writes back every slot the block writes anywhere (a slot not yet written at
+ * tail that writes back every slot the region writes anywhere (a slot not yet written at
  * that point still holds its entry value, so writing it back is a no-op), then sets
  * {@code pc}/{@code instret} exactly as the interpreter does and, for a fault, takes the
- * pending exception. The per-site code is three constants and a goto.
+ * pending exception. The per-site code is a few constants and a goto.
  *
- * <p>Loads and stores probe the hart's data TLB inline, exactly as {@code Hart.lb..sd} do,
- * and call {@code loadSlow}/{@code storeSlow} on a miss. The current regime's TLB arrays
- * live in locals, loaded at entry and again after every slow-path call (the only thing in
- * a compiled block that can swap them). A block whose inline form would reach the size
- * limit is lowered again with plain calls to {@code hart.lb..sd}.
+ * <p>Loads and stores call {@code hart.lb..sd}: small methods that probe the hart's data
+ * TLB and read or write the RAM segment on a hit, which HotSpot inlines, so the compiled
+ * fast path is the inline probe, and the slow path a call. Emitting the probe as bytecode
+ * made regions about four times larger, which cost more in HotSpot's compile time and
+ * C1 failures ("out of virtual registers") than it saved (see docs/BENCHMARKS.md).
  */
-final class BlockLowering {
+final class RegionLowering {
     static final String CLASS_NAME = "dev/rivet/jit/JitBlock";
     private static final String HART = "dev/rivet/core/riscv/Hart";
     private static final String RT = "dev/rivet/jit/JitRuntime";
-    static final String RUN_DESC = "(L" + HART + ";)I";
-    private static final String SEGMENT = "java/lang/foreign/MemorySegment";
-    private static final String SEGMENT_DESC = "L" + SEGMENT + ";";
-    private static final String GUEST_RAM = "dev/rivet/core/bus/GuestRam";
-    /** Indexed by access size (1, 2, 4, 8): GuestRam's layout field, its type, the primitive. */
-    private static final String[] LAYOUT_NAME = {null, "I8", "I16", null, "I32", null, null, null, "I64"};
-    private static final String[] LAYOUT_DESC = {null, "Ljava/lang/foreign/ValueLayout$OfByte;",
-            "Ljava/lang/foreign/ValueLayout$OfShort;", null, "Ljava/lang/foreign/ValueLayout$OfInt;", null, null,
-            null, "Ljava/lang/foreign/ValueLayout$OfLong;"};
-    private static final String[] PRIM_DESC = {null, "B", "S", null, "I", null, null, null, "J"};
+    static final String RUN_DESC = "(L" + HART + ";I)I";
 
     /** Why a block was not lowered (null when it was). */
     String rejection;
     /** Bytecode size of the generated {@code run} method. */
     int codeSize;
 
-    private final IrBlock blk;
+    private final List<IrBlock> blocks;
+    /** Per block: the index of its last op (its final exit). */
+    private final int[] ends;
+    /** Per block: where its code starts. */
+    private final Label[] starts;
+    /** Block index by entry PC. */
+    private final Map<Long, Integer> blockAt = new HashMap<>();
+    /** The block being lowered. */
+    private IrBlock blk;
+    /**
+     * Where indirect jumps go in a region of several blocks: with the exit's pc, count and
+     * kind already set, it continues inside the region when the target is one of its blocks.
+     */
+    private final Label indirect = new Label();
     private final int[] localOf = new int[IrBlock.MAX_SLOT + 1];
     private final boolean[] written = new boolean[IrBlock.MAX_SLOT + 1];
     private final List<Integer> used = new ArrayList<>();
-    private int end; // index of the block's last op (its exit)
 
-    // Fixed locals.
-    private static final int L_HART = 0, L_REGS = 1, L_BASE = 2;
-    private int lPc, lN, lKind, lTmp, lVa, lIdx;
-    /** The current regime's TLB arrays and the RAM segment, cached for the inline probe. */
-    private int lReadTag, lReadAdd, lWriteTag, lWriteAdd, lRam;
-    private boolean hasMemory;
-    /** Loads and stores probe the TLB inline (else they call {@code hart.lb..sd}). */
-    private final boolean inlineTlb;
+    // Fixed locals: the two parameters, then the register array and instret at entry.
+    private static final int L_HART = 0, L_BUDGET = 1, L_REGS = 2, L_BASE = 3;
+    /** Instructions retired in this call before the current block (an int). */
+    private int lCnt;
+    private int lPc, lN, lKind, lTmp;
 
-    private BlockLowering(IrBlock blk, boolean inlineTlb) {
-        this.blk = blk;
-        this.inlineTlb = inlineTlb;
-    }
-
-    /**
-     * Returns the class bytes, or null with {@link #rejection} set. Loads and stores get
-     * the inline TLB probe unless that makes the method reach {@code maxCodeSize}; then the
-     * block is lowered again with calls to {@code hart.lb..sd}, which are smaller.
-     */
-    static BlockLowering lower(IrBlock blk, int maxCodeSize) {
-        BlockLowering l = lower(blk, true);
-        if (l.bytes != null && l.codeSize > maxCodeSize) {
-            l = lower(blk, false);
+    private RegionLowering(List<IrBlock> blocks) {
+        this.blocks = blocks;
+        this.ends = new int[blocks.size()];
+        this.starts = new Label[blocks.size()];
+        for (int k = 0; k < blocks.size(); k++) {
+            starts[k] = new Label();
+            blockAt.putIfAbsent(blocks.get(k).pc, k);
         }
-        return l;
     }
 
-    static BlockLowering lower(IrBlock blk, boolean inlineTlb) {
-        BlockLowering l = new BlockLowering(blk, inlineTlb);
+    /** Lowers the blocks (entry first); {@link #bytes} is null with {@link #rejection} set if it cannot. */
+    static RegionLowering lower(List<IrBlock> blocks) {
+        RegionLowering l = new RegionLowering(blocks);
         l.bytes = l.generate();
         return l;
     }
 
     byte[] bytes;
 
-    /** True for the ops this slice compiles. */
+    /** Blocks in the lowered region. */
+    int blockCount() {
+        return blocks.size();
+    }
+
+    /** True for the ops this tier compiles: all but the block-ending system ops (CSRs, traps, xRET, WFI, fences). */
     static boolean supported(int op) {
-        if (op >= Op.NOP && op <= Op.CZERO_NEZ) {
+        if ((op >= Op.NOP && op <= Op.CZERO_NEZ) || (op >= Op.FADD_S && op < Op.COUNT)) {
             return Op.isDefined(op);
         }
-        return (op >= Op.LD8S && op <= Op.FST64) || op == Op.EXIT || op == Op.EXIT_IND
-                || (op >= Op.BR_EQ && op <= Op.BR_GEU) || op == Op.FP_DIRTY;
+        return (op >= Op.LD8S && op <= Op.FST64) || (op >= Op.LR_32 && op <= Op.AMO_64) || op == Op.EXIT
+                || op == Op.EXIT_IND || (op >= Op.BR_EQ && op <= Op.BR_GEU) || op == Op.FP_DIRTY;
+    }
+
+    private static boolean isFp(int op) {
+        return op >= Op.FADD_S && op < Op.COUNT;
+    }
+
+    /** Why this tier cannot lower {@code b} (an unsupported op, no final exit), or null. */
+    static String unsupported(IrBlock b) {
+        for (int i = 0; i < b.size(); i++) {
+            int op = b.op(i);
+            if (!supported(op)) {
+                return "op " + Op.name(op);
+            }
+            if (op == Op.EXIT || op == Op.EXIT_IND) {
+                return null;
+            }
+        }
+        return "no final exit";
     }
 
     private byte[] generate() {
         java.util.Arrays.fill(localOf, -1);
-        end = -1;
-        for (int i = 0; i < blk.size(); i++) {
-            int op = blk.op(i);
-            if (!supported(op)) {
-                rejection = "op " + Op.name(op);
+        for (int k = 0; k < blocks.size(); k++) {
+            IrBlock b = blocks.get(k);
+            rejection = unsupported(b);
+            if (rejection != null) {
                 return null;
             }
-            String sig = Op.signature(op);
-            if (sig.charAt(0) != '-') {
-                use(blk.d(i));
-                written[blk.d(i)] = true;
+            for (int i = 0; ; i++) {
+                int op = b.op(i);
+                String sig = Op.signature(op);
+                if (sig.charAt(0) != '-') {
+                    use(b.d(i));
+                    written[b.d(i)] = true;
+                }
+                if (sig.charAt(2) != '-') {
+                    use(b.a(i));
+                }
+                if (sig.charAt(3) != '-') {
+                    use(b.b(i));
+                }
+                if (Op.isFma(op)) {
+                    use(fmaThird(b, i));
+                }
+                if (op == Op.EXIT || op == Op.EXIT_IND) {
+                    ends[k] = i;
+                    break;
+                }
             }
-            if (sig.charAt(2) != '-') {
-                use(blk.a(i));
-            }
-            if (sig.charAt(3) != '-') {
-                use(blk.b(i));
-            }
-            if (op >= Op.LD8S && op <= Op.FST64) {
-                hasMemory = true;
-            }
-            if (op == Op.EXIT || op == Op.EXIT_IND) {
-                end = i;
-                break;
-            }
-        }
-        if (end < 0) {
-            rejection = "no final exit";
-            return null;
         }
         int next = L_BASE + 2 + 2 * used.size();
         lPc = next;
         lN = next + 2;
         lKind = next + 3;
         lTmp = next + 4;
-        lVa = next + 6;
-        lIdx = next + 8;
-        lReadTag = next + 9;
-        lReadAdd = next + 10;
-        lWriteTag = next + 11;
-        lWriteAdd = next + 12;
-        lRam = next + 13;
+        lCnt = next + 6;
 
         ClassWriter cw = new ClassWriter(ClassWriter.COMPUTE_FRAMES | ClassWriter.COMPUTE_MAXS) {
             @Override
@@ -165,6 +181,7 @@ final class BlockLowering {
         MethodVisitor ex = cw.visitMethod(ACC_PUBLIC, "execute", RUN_DESC, null, null);
         ex.visitCode();
         ex.visitVarInsn(ALOAD, 1);
+        ex.visitVarInsn(ILOAD, 2);
         ex.visitMethodInsn(INVOKESTATIC, CLASS_NAME, "run", RUN_DESC, false);
         ex.visitInsn(IRETURN);
         ex.visitMaxs(0, 0);
@@ -184,6 +201,11 @@ final class BlockLowering {
         return cw.toByteArray();
     }
 
+    /** The third source slot of a fused multiply-add (imm bits 8–15). */
+    private static int fmaThird(IrBlock b, int i) {
+        return (int) (b.imm(i) >>> 8) & 0xFF;
+    }
+
     private void use(int slot) {
         if (localOf[slot] < 0) {
             localOf[slot] = L_BASE + 2 + 2 * used.size();
@@ -191,8 +213,15 @@ final class BlockLowering {
         }
     }
 
-    /** An out-of-line exit: where the main path jumps, and what the site sets. */
-    private record Site(Label label, long pc, int n, int kind) {
+    /**
+     * An out-of-line exit: where the main path jumps, and what the site sets ({@code n}:
+     * instructions retired in the current block). With {@code edge >= 0} it is an internal
+     * edge to that block, taken unless the budget is used up.
+     */
+    private record Site(Label label, long pc, int n, int kind, int edge) {
+        Site(Label label, long pc, int n, int kind) {
+            this(label, pc, n, kind, -1);
+        }
     }
 
     private void emitBody(MethodVisitor mv) {
@@ -209,21 +238,28 @@ final class BlockLowering {
             mv.visitInsn(LALOAD);
             mv.visitVarInsn(LSTORE, localOf[s]);
         }
-        if (inlineTlb && hasMemory) {
-            mv.visitVarInsn(ALOAD, L_HART);
-            mv.visitFieldInsn(GETFIELD, HART, "ram", SEGMENT_DESC);
-            mv.visitVarInsn(ASTORE, lRam);
-            loadTlbArrays(mv);
-        }
+        mv.visitInsn(ICONST_0);
+        mv.visitVarInsn(ISTORE, lCnt);
         List<Site> sites = new ArrayList<>();
         Label tail = new Label();
-        for (int i = 0; i <= end; i++) {
-            emitOp(mv, i, sites, tail);
+        for (int k = 0; k < blocks.size(); k++) {
+            blk = blocks.get(k);
+            mv.visitLabel(starts[k]);
+            for (int i = 0; i <= ends[k]; i++) {
+                emitOp(mv, i, sites, tail);
+            }
         }
         for (Site s : sites) {
             mv.visitLabel(s.label);
-            emitSiteConstants(mv, s.pc, s.n, s.kind);
-            mv.visitJumpInsn(GOTO, tail);
+            if (s.edge >= 0) {
+                emitEdge(mv, s.pc, s.n, s.kind, s.edge, tail);
+            } else {
+                emitSiteConstants(mv, s.pc, s.n, s.kind);
+                mv.visitJumpInsn(GOTO, tail);
+            }
+        }
+        if (blocks.size() > 1) {
+            emitIndirectDispatch(mv, tail);
         }
         // The shared tail: write back, set pc and instret, take a pending fault.
         mv.visitLabel(tail);
@@ -255,14 +291,91 @@ final class BlockLowering {
         mv.visitInsn(IRETURN);
     }
 
+    /** Sets the exit's pc, retired count (the running count plus {@code n}) and kind. */
     private void emitSiteConstants(MethodVisitor mv, long pc, int n, int kind) {
         mv.visitLdcInsn(pc);
         mv.visitVarInsn(LSTORE, lPc);
-        push(mv, n);
+        mv.visitVarInsn(ILOAD, lCnt);
+        if (n != 0) {
+            push(mv, n);
+            mv.visitInsn(IADD);
+        }
         mv.visitVarInsn(ISTORE, lN);
         push(mv, kind);
         mv.visitVarInsn(ISTORE, lKind);
     }
+
+    /**
+     * An internal edge after {@code n} instructions of the current block: count them, then
+     * jump to block {@code target} unless the budget is used up, else leave for {@code pc}.
+     */
+    private void emitEdge(MethodVisitor mv, long pc, int n, int kind, int target, Label tail) {
+        Label leave = new Label();
+        mv.visitIincInsn(lCnt, n);
+        emitBudgetCheck(mv, target, leave);
+        mv.visitLabel(leave);
+        emitSiteConstants(mv, pc, 0, kind);
+        mv.visitJumpInsn(GOTO, tail);
+    }
+
+    /** Jumps to block {@code target} unless the budget is used up or the hart asks for a break. */
+    private void emitBudgetCheck(MethodVisitor mv, int target, Label leave) {
+        mv.visitVarInsn(ILOAD, lCnt);
+        mv.visitVarInsn(ILOAD, L_BUDGET);
+        mv.visitJumpInsn(IF_ICMPGE, leave);
+        mv.visitVarInsn(ALOAD, L_HART);
+        mv.visitFieldInsn(GETFIELD, HART, "unitBreak", "Z");
+        mv.visitJumpInsn(IFEQ, starts[target]);
+    }
+
+    /** With the exit already set up, continues at block {@code target} if the budget allows. */
+    private void emitContinue(MethodVisitor mv, int target, Label tail) {
+        emitBudgetCheck(mv, target, tail);
+        mv.visitJumpInsn(GOTO, tail);
+    }
+
+    /**
+     * The target of an indirect jump (a return, a call through a pointer) may be a block of
+     * this region: one {@code lookupswitch} per region on the target's low 32 bits (region
+     * blocks share a page, so those differ), then the full compare, then the budget check
+     * of an internal edge. {@link #lPc}, {@link #lN} and {@link #lKind} are already those of
+     * the exit, which is taken when the target is elsewhere or the budget is used up.
+     */
+    private void emitIndirectDispatch(MethodVisitor mv, Label tail) {
+        int m = blocks.size();
+        Integer[] order = new Integer[m];
+        for (int k = 0; k < m; k++) {
+            order[k] = k;
+        }
+        java.util.Arrays.sort(order, (x, y) -> Integer.compare((int) blocks.get(x).pc, (int) blocks.get(y).pc));
+        int[] keys = new int[m];
+        Label[] cases = new Label[m];
+        for (int k = 0; k < m; k++) {
+            keys[k] = (int) blocks.get(order[k]).pc;
+            cases[k] = new Label();
+        }
+        mv.visitLabel(indirect);
+        mv.visitVarInsn(LLOAD, lPc);
+        mv.visitInsn(L2I);
+        mv.visitLookupSwitchInsn(tail, keys, cases);
+        for (int k = 0; k < m; k++) {
+            mv.visitLabel(cases[k]);
+            mv.visitVarInsn(LLOAD, lPc);
+            mv.visitLdcInsn(blocks.get(order[k]).pc);
+            mv.visitInsn(LCMP);
+            mv.visitJumpInsn(IFNE, tail);
+            mv.visitVarInsn(ILOAD, lN);
+            mv.visitVarInsn(ISTORE, lCnt);
+            emitContinue(mv, order[k], tail);
+        }
+    }
+
+    /** The block of this region starting at {@code pc}, or -1. */
+    private int internal(long pc) {
+        Integer k = blockAt.get(pc);
+        return k == null ? -1 : k;
+    }
+
 
     private static void push(MethodVisitor mv, int v) {
         if (v >= -1 && v <= 5) {
@@ -567,10 +680,6 @@ final class BlockLowering {
             }
 
             case Op.LD8S, Op.LD8U, Op.LD16S, Op.LD16U, Op.LD32S, Op.LD32U, Op.LD64, Op.FLD32, Op.FLD64 -> {
-                if (inlineTlb) {
-                    emitInlineLoad(mv, i, op, d, a, imm, sites);
-                    break;
-                }
                 mv.visitVarInsn(ALOAD, L_HART);
                 ld(mv, a);
                 pushLong(mv, imm);
@@ -594,10 +703,6 @@ final class BlockLowering {
                 st(mv, d);
             }
             case Op.ST8, Op.ST16, Op.ST32, Op.ST64, Op.FST32, Op.FST64 -> {
-                if (inlineTlb) {
-                    emitInlineStore(mv, i, op, a, b, imm, sites);
-                    break;
-                }
                 mv.visitVarInsn(ALOAD, L_HART);
                 ld(mv, a);
                 pushLong(mv, imm);
@@ -615,7 +720,7 @@ final class BlockLowering {
 
             case Op.BR_EQ, Op.BR_NE, Op.BR_LT, Op.BR_GE, Op.BR_LTU, Op.BR_GEU -> {
                 Label taken = new Label();
-                sites.add(new Site(taken, imm, blk.insnIndex(i) + 1, BlockExit.EXIT_TAKEN));
+                sites.add(new Site(taken, imm, blk.insnIndex(i) + 1, BlockExit.EXIT_TAKEN, internal(imm)));
                 ld(mv, a);
                 ld(mv, b);
                 if (op == Op.BR_LTU || op == Op.BR_GEU) {
@@ -631,208 +736,75 @@ final class BlockLowering {
                 }, taken);
             }
             case Op.EXIT -> {
-                emitSiteConstants(mv, imm, blk.insnIndex(i) + 1, BlockExit.EXIT_FALL);
-                mv.visitJumpInsn(GOTO, tail);
+                int target = internal(imm);
+                if (target >= 0) {
+                    emitEdge(mv, imm, blk.insnIndex(i) + 1, BlockExit.EXIT_FALL, target, tail);
+                } else {
+                    emitSiteConstants(mv, imm, blk.insnIndex(i) + 1, BlockExit.EXIT_FALL);
+                    mv.visitJumpInsn(GOTO, tail);
+                }
             }
             case Op.EXIT_IND -> {
                 ld(mv, a);
                 mv.visitVarInsn(LSTORE, lPc);
+                mv.visitVarInsn(ILOAD, lCnt);
                 push(mv, blk.insnIndex(i) + 1);
+                mv.visitInsn(IADD);
                 mv.visitVarInsn(ISTORE, lN);
                 push(mv, BlockExit.EXIT_FALL);
                 mv.visitVarInsn(ISTORE, lKind);
-                mv.visitJumpInsn(GOTO, tail);
+                mv.visitJumpInsn(GOTO, blocks.size() > 1 ? indirect : tail);
             }
-            default -> throw new IllegalStateException("unsupported op " + Op.name(op));
-        }
-    }
-
-    /**
-     * (Re)loads the current regime's TLB arrays into locals. The hart swaps them only when
-     * the regime changes, which inside a compiled block can happen only in a slow path, so
-     * this runs at entry and after every slow-path call.
-     */
-    private void loadTlbArrays(MethodVisitor mv) {
-        String[] fields = {"readTag", "readAdd", "writeTag", "writeAdd"};
-        int[] locals = {lReadTag, lReadAdd, lWriteTag, lWriteAdd};
-        for (int k = 0; k < 4; k++) {
-            mv.visitVarInsn(ALOAD, L_HART);
-            mv.visitFieldInsn(GETFIELD, HART, fields[k], "[J");
-            mv.visitVarInsn(ASTORE, locals[k]);
-        }
-    }
-
-    private static int accessSize(int op) {
-        return switch (op) {
-            case Op.LD8S, Op.LD8U, Op.ST8 -> 1;
-            case Op.LD16S, Op.LD16U, Op.ST16 -> 2;
-            case Op.LD32S, Op.LD32U, Op.FLD32, Op.ST32, Op.FST32 -> 4;
-            default -> 8;
-        };
-    }
-
-    /**
-     * The TLB probe shared by inline loads and stores: computes {@code va = a + imm} into
-     * {@link #lVa} and the TLB index into {@link #lIdx}, and jumps to {@code miss} unless the
-     * entry of the current regime (the local copy of {@code hart.readTag}/{@code writeTag},
-     * reloaded after every slow path since the hart swaps the arrays per regime) holds va's
-     * page and the access stays inside that page. Same test as {@code Hart.lb..sd}.
-     */
-    private void emitProbe(MethodVisitor mv, int tagLocal, int a, long imm, int size, Label miss) {
-        ld(mv, a);
-        if (imm != 0) {
-            pushLong(mv, imm);
-            mv.visitInsn(LADD);
-        }
-        mv.visitVarInsn(LSTORE, lVa);
-        mv.visitVarInsn(ALOAD, tagLocal);
-        mv.visitVarInsn(LLOAD, lVa);
-        push(mv, 12);
-        mv.visitInsn(LUSHR);
-        mv.visitInsn(L2I);
-        push(mv, Hart.TLB_MASK);
-        mv.visitInsn(IAND);
-        mv.visitInsn(DUP);
-        mv.visitVarInsn(ISTORE, lIdx);
-        mv.visitInsn(LALOAD);
-        mv.visitVarInsn(LLOAD, lVa);
-        mv.visitLdcInsn(Hart.PAGE_MASK);
-        mv.visitInsn(LAND);
-        mv.visitInsn(LCMP);
-        mv.visitJumpInsn(IFNE, miss);
-        if (size > 1) {
-            mv.visitVarInsn(LLOAD, lVa);
-            mv.visitInsn(L2I);
-            push(mv, 0xFFF);
-            mv.visitInsn(IAND);
-            push(mv, 0x1000 - size);
-            mv.visitJumpInsn(IF_ICMPGT, miss);
-        }
-    }
-
-    /** Pushes {@code hart.ram}, the layout for {@code size} and {@code va + add[idx]}. */
-    private void emitRamAddress(MethodVisitor mv, int addLocal, int size) {
-        mv.visitVarInsn(ALOAD, lRam);
-        mv.visitFieldInsn(GETSTATIC, GUEST_RAM, LAYOUT_NAME[size], LAYOUT_DESC[size]);
-        mv.visitVarInsn(LLOAD, lVa);
-        mv.visitVarInsn(ALOAD, addLocal);
-        mv.visitVarInsn(ILOAD, lIdx);
-        mv.visitInsn(LALOAD);
-        mv.visitInsn(LADD);
-    }
-
-    /**
-     * An inline load: TLB hit reads RAM directly; a miss calls {@code hart.loadSlow}
-     * (zero-extended) and leaves through a fault site if it recorded an exception. Both
-     * paths extend as the op says and (FLD32) NaN-box.
-     */
-    private void emitInlineLoad(MethodVisitor mv, int i, int op, int d, int a, long imm, List<Site> sites) {
-        int size = accessSize(op);
-        Label miss = new Label(), done = new Label();
-        emitProbe(mv, lReadTag, a, imm, size, miss);
-        emitRamAddress(mv, lReadAdd, size);
-        mv.visitMethodInsn(INVOKEINTERFACE, SEGMENT, "get",
-                "(" + LAYOUT_DESC[size] + "J)" + PRIM_DESC[size], true);
-        // The segment read gives a signed primitive: widen to long, then zero-extend if asked.
-        if (size < 8) {
-            mv.visitInsn(I2L);
-        }
-        emitLoadExtend(mv, op, true);
-        st(mv, d);
-        mv.visitJumpInsn(GOTO, done);
-
-        mv.visitLabel(miss);
-        mv.visitVarInsn(ALOAD, L_HART);
-        mv.visitVarInsn(LLOAD, lVa);
-        push(mv, size);
-        mv.visitMethodInsn(INVOKEVIRTUAL, HART, "loadSlow", "(JI)J", false);
-        emitLoadExtend(mv, op, false);
-        mv.visitVarInsn(LSTORE, lTmp);
-        faultCheck(mv, i, sites);
-        loadTlbArrays(mv);
-        mv.visitVarInsn(LLOAD, lTmp);
-        st(mv, d);
-        mv.visitLabel(done);
-    }
-
-    /**
-     * Turns the long on the stack into the op's result. {@code signed} says the value is
-     * sign-extended from the access size (hit path); otherwise it is zero-extended (slow path).
-     */
-    private static void emitLoadExtend(MethodVisitor mv, int op, boolean signed) {
-        switch (op) {
-            case Op.LD8U -> {
-                if (signed) {
-                    mv.visitLdcInsn(0xFFL);
-                    mv.visitInsn(LAND);
+            case Op.LR_32, Op.LR_64, Op.SC_32, Op.SC_64, Op.AMO_32, Op.AMO_64 -> {
+                // The shared semantics (reservation, code-page writes, alignment and RAM checks).
+                mv.visitVarInsn(ALOAD, L_HART);
+                push(mv, op);
+                ld(mv, a);
+                if (Op.signature(op).charAt(3) != '-') {
+                    ld(mv, b);
+                } else {
+                    mv.visitInsn(LCONST_0);
                 }
+                push(mv, (int) imm);
+                call(mv, "dev/rivet/ir/exec/Atomics", "compute", "(L" + HART + ";IJJI)J");
+                mv.visitVarInsn(LSTORE, lTmp);
+                faultCheck(mv, i, sites);
+                mv.visitVarInsn(LLOAD, lTmp);
+                st(mv, d);
             }
-            case Op.LD16U -> {
-                if (signed) {
-                    mv.visitLdcInsn(0xFFFFL);
-                    mv.visitInsn(LAND);
-                }
-            }
-            case Op.LD32U -> {
-                if (signed) {
-                    mv.visitLdcInsn(0xFFFF_FFFFL);
-                    mv.visitInsn(LAND);
-                }
-            }
-            case Op.LD8S -> {
-                if (!signed) {
-                    mv.visitInsn(L2I);
-                    mv.visitInsn(I2B);
-                    mv.visitInsn(I2L);
-                }
-            }
-            case Op.LD16S -> {
-                if (!signed) {
-                    mv.visitInsn(L2I);
-                    mv.visitInsn(I2S);
-                    mv.visitInsn(I2L);
-                }
-            }
-            case Op.LD32S -> {
-                if (!signed) {
-                    mv.visitInsn(L2I);
-                    mv.visitInsn(I2L);
-                }
-            }
-            case Op.FLD32 -> rt1(mv, "box"); // takes the low 32 bits either way
             default -> {
+                if (!isFp(op)) {
+                    throw new IllegalStateException("unsupported op " + Op.name(op));
+                }
+                // F/D arithmetic through the interpreter's exact semantics (RvFloat: all rounding modes, flags).
+                String sig = Op.signature(op);
+                mv.visitVarInsn(ALOAD, L_HART);
+                push(mv, op);
+                if (sig.charAt(2) != '-') {
+                    ld(mv, a);
+                } else {
+                    mv.visitInsn(LCONST_0);
+                }
+                if (sig.charAt(3) != '-') {
+                    ld(mv, b);
+                } else {
+                    mv.visitInsn(LCONST_0);
+                }
+                if (Op.isFma(op)) {
+                    ld(mv, fmaThird(blk, i));
+                } else {
+                    mv.visitInsn(LCONST_0);
+                }
+                pushLong(mv, imm);
+                call(mv, "dev/rivet/ir/exec/FpOps", "compute", "(L" + HART + ";IJJJJ)J");
+                if (Op.is(op, Op.F_FAULTS)) {
+                    mv.visitVarInsn(LSTORE, lTmp);
+                    faultCheck(mv, i, sites);
+                    mv.visitVarInsn(LLOAD, lTmp);
+                }
+                st(mv, d);
             }
         }
-    }
-
-    /** An inline store: TLB hit writes RAM directly; a miss calls {@code hart.storeSlow}. */
-    private void emitInlineStore(MethodVisitor mv, int i, int op, int a, int b, long imm, List<Site> sites) {
-        int size = accessSize(op);
-        Label miss = new Label(), done = new Label();
-        emitProbe(mv, lWriteTag, a, imm, size, miss);
-        emitRamAddress(mv, lWriteAdd, size);
-        ld(mv, b);
-        if (size < 8) {
-            mv.visitInsn(L2I);
-            if (size == 1) {
-                mv.visitInsn(I2B);
-            } else if (size == 2) {
-                mv.visitInsn(I2S);
-            }
-        }
-        mv.visitMethodInsn(INVOKEINTERFACE, SEGMENT, "set",
-                "(" + LAYOUT_DESC[size] + "J" + PRIM_DESC[size] + ")V", true);
-        mv.visitJumpInsn(GOTO, done);
-
-        mv.visitLabel(miss);
-        mv.visitVarInsn(ALOAD, L_HART);
-        mv.visitVarInsn(LLOAD, lVa);
-        push(mv, size);
-        ld(mv, b);
-        mv.visitMethodInsn(INVOKEVIRTUAL, HART, "storeSlow", "(JIJ)V", false);
-        faultCheck(mv, i, sites);
-        loadTlbArrays(mv);
-        mv.visitLabel(done);
     }
 
     /** After a load/store: if the hart recorded an exception, leave through a fault site. */
