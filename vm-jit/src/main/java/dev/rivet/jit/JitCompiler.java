@@ -129,8 +129,14 @@ public final class JitCompiler implements BlockCompiler {
         if (best.bytes == null || best.codeSize > MAX_CODE_SIZE) {
             return null;
         }
+        if (blocks.size() > 1 && best.codeSize <= REGION_TARGET_SIZE) {
+            RegionLowering all = RegionLowering.lower(blocks);
+            if (all.bytes != null && all.codeSize <= REGION_TARGET_SIZE) {
+                return all; // the common case: it all fits
+            }
+        }
         // Binary search for the longest prefix within the target size.
-        int lo = 2, hi = best.codeSize <= REGION_TARGET_SIZE ? blocks.size() : 1;
+        int lo = 2, hi = best.codeSize <= REGION_TARGET_SIZE ? blocks.size() - 1 : 1;
         while (lo <= hi) {
             int n = (lo + hi) >>> 1;
             RegionLowering l = RegionLowering.lower(blocks.subList(0, n));
