@@ -10,6 +10,11 @@ public final class JitRuntime {
 
     private static final long BOX = 0xFFFF_FFFF_0000_0000L;
 
+    /** An FP op found frm invalid: raise the illegal-instruction exception (taken by the caller's exit). */
+    public static void illegalInstruction(dev.rivet.core.riscv.Hart h) {
+        h.raise(dev.rivet.core.riscv.Cause.ILLEGAL_INSN, 0);
+    }
+
     public static long box(long v) {
         return BOX | (v & 0xFFFF_FFFFL);
     }

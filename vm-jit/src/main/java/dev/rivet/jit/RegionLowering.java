@@ -72,6 +72,8 @@ final class RegionLowering {
     private static final int L_HART = 0, L_BUDGET = 1, L_REGS = 2, L_BASE = 3;
     /** Instructions retired in this call before the current block (an int). */
     private int lCnt;
+    /** The dynamic rounding mode, read at entry (an int). */
+    private int lFrm;
     private int lPc, lN, lKind, lTmp;
 
     private RegionLowering(List<IrBlock> blocks) {
@@ -161,6 +163,7 @@ final class RegionLowering {
         lKind = next + 3;
         lTmp = next + 4;
         lCnt = next + 6;
+        lFrm = next + 7;
 
         ClassWriter cw = new ClassWriter(ClassWriter.COMPUTE_FRAMES | ClassWriter.COMPUTE_MAXS) {
             @Override
@@ -201,6 +204,81 @@ final class RegionLowering {
         return cw.toByteArray();
     }
 
+    private static final String RVFLOAT = "dev/rivet/core/fp/RvFloat", FPOPS = "dev/rivet/ir/exec/FpOps";
+    private static final String FP_STATUS_DESC = "Ldev/rivet/core/fp/FpStatus;";
+
+    /**
+     * The commonest F/D ops as direct calls to {@code RvFloat} (small enough for HotSpot to
+     * inline), with the rounding mode a constant or the dynamic mode read once at entry
+     * ({@code frm} changes only through CSR writes, which end a region), instead of the
+     * generic {@code FpOps.compute} switch. Returns false for the ops left to the switch.
+     */
+    private boolean emitDirectFp(MethodVisitor mv, int i, int op, int d, int a, int b, long imm, List<Site> sites) {
+        String name = switch (op) {
+            case Op.FADD_D, Op.FADD_S -> "add";
+            case Op.FSUB_D, Op.FSUB_S -> "sub";
+            case Op.FMUL_D, Op.FMUL_S -> "mul";
+            case Op.FDIV_D, Op.FDIV_S -> "div";
+            case Op.FSQRT_D, Op.FSQRT_S -> "sqrt";
+            case Op.FEQ_D, Op.FEQ_S -> "eq";
+            case Op.FLT_D, Op.FLT_S -> "lt";
+            case Op.FLE_D, Op.FLE_S -> "le";
+            case Op.FMV_X_D, Op.FMV_D_X -> "mv";
+            default -> null;
+        };
+        if (name == null) {
+            return false;
+        }
+        if (name.equals("mv")) {
+            ld(mv, a);
+            st(mv, d);
+            return true;
+        }
+        boolean single = op < Op.FADD_D;
+        boolean compare = name.length() == 2;
+        boolean unary = name.equals("sqrt");
+        int rm = (int) imm & 7;
+        if (!compare && rm == Op.RM_DYN) {
+            // An invalid frm makes the op an illegal instruction (checked where it is used).
+            Label bad = new Label();
+            sites.add(new Site(bad, blk.insnPc(i), blk.insnIndex(i), BlockExit.EXIT_SYSTEM, -1, true));
+            mv.visitVarInsn(ILOAD, lFrm);
+            push(mv, 4);
+            mv.visitJumpInsn(IF_ICMPGT, bad);
+        }
+        // Operands: unboxed f32 (as int) or the raw f64 bits.
+        loadFpOperand(mv, a, single);
+        if (!unary) {
+            loadFpOperand(mv, b, single);
+        }
+        String t = single ? "I" : "J";
+        if (!compare) {
+            if (rm == Op.RM_DYN) {
+                mv.visitVarInsn(ILOAD, lFrm);
+            } else {
+                push(mv, rm); // the decoder turned reserved static modes into traps
+            }
+        }
+        mv.visitVarInsn(ALOAD, L_HART);
+        mv.visitFieldInsn(GETFIELD, HART, "fp", FP_STATUS_DESC);
+        String desc = "(" + t + (unary ? "" : t) + (compare ? "" : "I") + FP_STATUS_DESC + ")" + (compare ? "Z" : t);
+        call(mv, RVFLOAT, name + (single ? "32" : "64"), desc);
+        if (compare) {
+            mv.visitInsn(I2L);
+        } else if (single) {
+            call(mv, FPOPS, "box", "(I)J");
+        }
+        st(mv, d);
+        return true;
+    }
+
+    private void loadFpOperand(MethodVisitor mv, int slot, boolean single) {
+        ld(mv, slot);
+        if (single) {
+            call(mv, FPOPS, "unbox", "(J)I");
+        }
+    }
+
     /** The third source slot of a fused multiply-add (imm bits 8–15). */
     private static int fmaThird(IrBlock b, int i) {
         return (int) (b.imm(i) >>> 8) & 0xFF;
@@ -218,9 +296,13 @@ final class RegionLowering {
      * instructions retired in the current block). With {@code edge >= 0} it is an internal
      * edge to that block, taken unless the budget is used up.
      */
-    private record Site(Label label, long pc, int n, int kind, int edge) {
+    private record Site(Label label, long pc, int n, int kind, int edge, boolean illegal) {
         Site(Label label, long pc, int n, int kind) {
-            this(label, pc, n, kind, -1);
+            this(label, pc, n, kind, -1, false);
+        }
+
+        Site(Label label, long pc, int n, int kind, int edge) {
+            this(label, pc, n, kind, edge, false);
         }
     }
 
@@ -240,6 +322,9 @@ final class RegionLowering {
         }
         mv.visitInsn(ICONST_0);
         mv.visitVarInsn(ISTORE, lCnt);
+        mv.visitVarInsn(ALOAD, L_HART);
+        mv.visitFieldInsn(GETFIELD, HART, "frm", "I");
+        mv.visitVarInsn(ISTORE, lFrm);
         List<Site> sites = new ArrayList<>();
         Label tail = new Label();
         for (int k = 0; k < blocks.size(); k++) {
@@ -254,6 +339,10 @@ final class RegionLowering {
             if (s.edge >= 0) {
                 emitEdge(mv, s.pc, s.n, s.kind, s.edge, tail);
             } else {
+                if (s.illegal) {
+                    mv.visitVarInsn(ALOAD, L_HART);
+                    call(mv, RT, "illegalInstruction", "(L" + HART + ";)V");
+                }
                 emitSiteConstants(mv, s.pc, s.n, s.kind);
                 mv.visitJumpInsn(GOTO, tail);
             }
@@ -775,6 +864,9 @@ final class RegionLowering {
             default -> {
                 if (!isFp(op)) {
                     throw new IllegalStateException("unsupported op " + Op.name(op));
+                }
+                if (emitDirectFp(mv, i, op, d, a, b, imm, sites)) {
+                    break;
                 }
                 // F/D arithmetic through the interpreter's exact semantics (RvFloat: all rounding modes, flags).
                 String sig = Op.signature(op);

@@ -15,7 +15,13 @@ import dev.rivet.jit.JitCompiler;
 public record JitOptions(Mode mode, long threshold) {
     public enum Mode { OFF, ON, ALWAYS }
 
-    public static final long DEFAULT_THRESHOLD = 1000;
+    /**
+     * Measured on a Linux boot and the C workloads (docs/BENCHMARKS.md): at 1,000 the boot
+     * compiles ~900 regions that mostly run too few times to pay for HotSpot's warm-up and is
+     * slower than the interpreter; at 4,000 and above it is not, and the workloads, whose
+     * loops run millions of times, hardly notice.
+     */
+    public static final long DEFAULT_THRESHOLD = 4000;
     public static final JitOptions OFF = new JitOptions(Mode.OFF, DEFAULT_THRESHOLD);
     public static final JitOptions ON = new JitOptions(Mode.ON, DEFAULT_THRESHOLD);
     public static final JitOptions ALWAYS = new JitOptions(Mode.ALWAYS, 0);
