@@ -12,7 +12,7 @@ import java.io.PrintWriter;
  */
 @Command(name = "vmctl", mixinStandardHelpOptions = true, version = "rivet 0.1.0",
         description = "Rivet machine emulator.",
-        subcommands = {RunCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {RunCommand.class, CacheCommand.class, CommandLine.HelpCommand.class})
 public final class Vmctl implements Runnable {
     /** Exit status for bad command lines and unusable input files. */
     public static final int EXIT_USAGE = 2;
@@ -49,7 +49,7 @@ public final class Vmctl implements Runnable {
         });
         cl.setParameterExceptionHandler((ex, a) -> {
             err.println("vmctl: " + ex.getMessage());
-            err.println("Try 'vmctl " + (ex.getCommandLine() == cl ? "" : ex.getCommandLine().getCommandName() + " ") + "--help'.");
+            err.println("Try '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help'.");
             return EXIT_USAGE;
         });
         return cl.execute(args);
