@@ -88,12 +88,12 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--stats", description = "Print instruction count, time and speed (and JIT counters) to stderr at the end.")
     boolean stats;
 
-    @Option(names = "--jit", paramLabel = "MODE", defaultValue = "off",
+    @Option(names = "--jit", paramLabel = "MODE", defaultValue = "on",
             description = "off (interpret only), on (compile hot blocks in the background) or always "
                     + "(compile every block at its first execution; for testing). Default: ${DEFAULT-VALUE}.")
     JitMode jitMode;
 
-    @Option(names = "--jit-threshold", paramLabel = "N", defaultValue = "1000",
+    @Option(names = "--jit-threshold", paramLabel = "N", defaultValue = "" + JitOptions.DEFAULT_THRESHOLD,
             description = "With --jit=on: executions before a block is compiled (default: ${DEFAULT-VALUE}).")
     long jitThreshold;
 

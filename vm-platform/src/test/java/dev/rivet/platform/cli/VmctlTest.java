@@ -52,8 +52,11 @@ class VmctlTest {
         assertEquals(0, o.status(), o.err());
         assertTrue(o.out().contains("hello from rivet"), o.out());
         assertTrue(o.err().matches("(?s).*vmctl: jit: [1-9][0-9]* regions compiled \\([0-9]+ blocks\\), [0-9]+ rejected, 0 failed.*"), o.err());
-        Outcome off = vmctl("run", "--bios", GUEST.resolve("hello.elf").toString(), "--stats");
-        assertFalse(off.err().contains("jit:"), "the JIT is off by default: " + off.err());
+        Outcome byDefault = vmctl("run", "--bios", GUEST.resolve("hello.elf").toString(), "--stats");
+        assertTrue(byDefault.err().contains("vmctl: jit:"), "the JIT is on by default: " + byDefault.err());
+        Outcome off = vmctl("run", "--bios", GUEST.resolve("hello.elf").toString(), "--stats", "--jit=off");
+        assertEquals(0, off.status(), off.err());
+        assertFalse(off.err().contains("jit:"), "--jit=off: " + off.err());
         Outcome bad = vmctl("run", "--demo", "--jit=sometimes");
         assertEquals(2, bad.status(), bad.err());
         assertNoStackTrace(bad);
