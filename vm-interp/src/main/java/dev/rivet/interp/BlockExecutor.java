@@ -271,12 +271,9 @@ final class BlockExecutor {
                 default -> {
                     // Floating point lives in its own method to keep this one small enough
                     // for HotSpot to compile and inline well.
-                    int op = w & OP_MASK;
-                    long v = FpOps.compute(h, op, r[a], r[b], Op.isFma(op) ? r[(int) (imm[i] >>> 8) & 0xFF] : 0, imm[i]);
-                    if (h.excCause >= 0) {
+                    if (!FpOps.execute(h, r, w & OP_MASK, d, a, b, imm[i])) {
                         return fault(blk, h, i, base);
                     }
-                    r[d] = v;
                 }
             }
         }

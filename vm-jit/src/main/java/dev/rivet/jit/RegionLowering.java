@@ -272,6 +272,14 @@ final class RegionLowering {
         return true;
     }
 
+    /** Stores a slot's local into the register file (for routines that work on it). */
+    private void spill(MethodVisitor mv, int slot) {
+        mv.visitVarInsn(ALOAD, L_REGS);
+        push(mv, slot);
+        ld(mv, slot);
+        mv.visitInsn(LASTORE);
+    }
+
     private void loadFpOperand(MethodVisitor mv, int slot, boolean single) {
         ld(mv, slot);
         if (single) {
@@ -868,32 +876,36 @@ final class RegionLowering {
                 if (emitDirectFp(mv, i, op, d, a, b, imm, sites)) {
                     break;
                 }
-                // F/D arithmetic through the interpreter's exact semantics (RvFloat: all rounding modes, flags).
+                // Other F/D ops through the interpreter's own routine (exact in every rounding
+                // mode, flags), which works on the register file: operands go there first and
+                // the result comes back (the shared tail later writes the same value again).
                 String sig = Op.signature(op);
-                mv.visitVarInsn(ALOAD, L_HART);
-                push(mv, op);
                 if (sig.charAt(2) != '-') {
-                    ld(mv, a);
-                } else {
-                    mv.visitInsn(LCONST_0);
+                    spill(mv, a);
                 }
                 if (sig.charAt(3) != '-') {
-                    ld(mv, b);
-                } else {
-                    mv.visitInsn(LCONST_0);
+                    spill(mv, b);
                 }
                 if (Op.isFma(op)) {
-                    ld(mv, fmaThird(blk, i));
-                } else {
-                    mv.visitInsn(LCONST_0);
+                    spill(mv, fmaThird(blk, i));
                 }
+                mv.visitVarInsn(ALOAD, L_HART);
+                mv.visitVarInsn(ALOAD, L_REGS);
+                push(mv, op);
+                push(mv, d);
+                push(mv, a);
+                push(mv, b);
                 pushLong(mv, imm);
-                call(mv, "dev/rivet/ir/exec/FpOps", "compute", "(L" + HART + ";IJJJJ)J");
-                if (Op.is(op, Op.F_FAULTS)) {
-                    mv.visitVarInsn(LSTORE, lTmp);
-                    faultCheck(mv, i, sites);
-                    mv.visitVarInsn(LLOAD, lTmp);
-                }
+                call(mv, FPOPS, "execute", "(L" + HART + ";[JIIIIJ)Z");
+                Label ok = new Label();
+                mv.visitJumpInsn(IFNE, ok);
+                Label fault = new Label();
+                sites.add(new Site(fault, blk.insnPc(i), blk.insnIndex(i), BlockExit.EXIT_SYSTEM));
+                mv.visitJumpInsn(GOTO, fault);
+                mv.visitLabel(ok);
+                mv.visitVarInsn(ALOAD, L_REGS);
+                push(mv, d);
+                mv.visitInsn(LALOAD);
                 st(mv, d);
             }
         }
