@@ -3,6 +3,7 @@ package dev.rivet.interp;
 import dev.rivet.ir.IrBlock;
 import dev.rivet.ir.Op;
 import dev.rivet.ir.exec.Region;
+import dev.rivet.ir.riscv.RiscvSlots;
 
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -15,7 +16,7 @@ import java.util.Set;
  * have already been translated (i.e. have run): direct jump and branch targets, the
  * successors the dispatcher last saw after indirect jumps (the function a pointer called,
  * the caller a {@code ret} went back to), and the address after a block that ends in a
- * jump (where a call returns to). Other pages and code that never ran stay exits. Loops
+ * call (where it returns to). Other pages and code that never ran stay exits. Loops
  * inside a page — including calls and returns between functions of one page — therefore
  * become loops inside one compiled method, which is what lets HotSpot optimise them.
  */
@@ -64,10 +65,27 @@ final class RegionBuilder {
                         consider(seenNext.pc);
                     }
                 }
-                consider(b.pc + b.byteLength); // a call returns here
+                if (isCall(b, i)) {
+                    consider(b.pc + b.byteLength); // where the call returns
+                }
                 break;
             }
         }
+    }
+
+    /**
+     * True when the block's final exit (op {@code i}) is a call: the jump is preceded by
+     * setting a link register (x1 or x5, the two the calling convention and the spec's
+     * return-address stack hints use) to the address after the block.
+     */
+    private static boolean isCall(IrBlock b, int i) {
+        for (int k = i - 1; k >= 0 && b.insnIndex(k) == b.insnIndex(i); k--) {
+            if (b.op(k) == Op.MOVI && (b.d(k) == RiscvSlots.x(1) || b.d(k) == RiscvSlots.x(5))
+                    && b.imm(k) == b.pc + b.byteLength) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void consider(long target) {

@@ -16,7 +16,7 @@ import java.util.Map;
 import static org.objectweb.asm.Opcodes.*;
 
 /**
- * Lowers a {@link Region} — IR blocks of one page, the entry first — to the bytes of one
+ * Lowers a {@code Region} — IR blocks of one page, the entry first — to the bytes of one
  * class implementing {@code CompiledBlock}: a static {@code run(Hart, int budget)} holding
  * every guest slot the region touches in a JVM local (loaded from {@code hart.regs} at
  * entry) and an instance {@code execute} that calls it. Each block starts at a label; a
@@ -38,9 +38,14 @@ import static org.objectweb.asm.Opcodes.*;
  * fast path is the inline probe, and the slow path a call. Emitting the probe as bytecode
  * made regions about four times larger, which cost more in HotSpot's compile time and
  * C1 failures ("out of virtual registers") than it saved (see docs/BENCHMARKS.md).
+ *
+ * <p>F/D ops share the interpreter's exact semantics: the common ones call {@code RvFloat}
+ * directly, the rest {@code FpOps.execute} on the register file; atomics call
+ * {@code Atomics.compute}. Block-ending system ops (CSRs, traps, xRET, WFI, fences) are not
+ * lowered: a block holding one stays out of regions and is interpreted.
  */
 final class RegionLowering {
-    static final String CLASS_NAME = "dev/rivet/jit/JitBlock";
+    static final String CLASS_NAME = "dev/rivet/jit/JitRegion";
     private static final String HART = "dev/rivet/core/riscv/Hart";
     private static final String RT = "dev/rivet/jit/JitRuntime";
     static final String RUN_DESC = "(L" + HART + ";I)I";
