@@ -1,5 +1,6 @@
 package dev.rivet.jit;
 
+import dev.rivet.aot.CacheKey;
 import dev.rivet.ir.IrBlock;
 import dev.rivet.ir.exec.BlockCompiler;
 import dev.rivet.ir.exec.CompiledBlock;
@@ -44,9 +45,17 @@ public final class JitCompiler implements BlockCompiler {
     private final ThreadPoolExecutor worker;
     private final AtomicLong compiled = new AtomicLong(), rejected = new AtomicLong(),
             bytes = new AtomicLong(), nanos = new AtomicLong(), dropped = new AtomicLong(),
-            failed = new AtomicLong(), regionBlocks = new AtomicLong();
+            failed = new AtomicLong(), regionBlocks = new AtomicLong(), fromCache = new AtomicLong();
+    /** The code cache consulted before compiling, or null. */
+    private final CodeCache cache;
 
     public JitCompiler() {
+        this(null);
+    }
+
+    /** A compiler that first looks regions up in {@code cache} (may be null: none). */
+    public JitCompiler(CodeCache cache) {
+        this.cache = cache;
         worker = new ThreadPoolExecutor(1, 1, 5, TimeUnit.SECONDS, new ArrayBlockingQueue<>(QUEUE), r -> {
             Thread t = new Thread(r, "rivet-jit");
             t.setDaemon(true);
@@ -85,26 +94,66 @@ public final class JitCompiler implements BlockCompiler {
         return compile(Region.of(block));
     }
 
-    /** Compiles a region now; null when it is rejected (counted). */
+    /**
+     * Compiles a region now, or takes it from the code cache (memory, then disk) when one is
+     * attached; null when it is rejected (counted).
+     */
     public CompiledBlock compile(Region region) {
         long t0 = System.nanoTime();
         try {
-            RegionLowering l = lowerToFit(region);
-            if (l == null) {
-                rejected.incrementAndGet();
-                return null;
+            CacheKey key = cache != null ? CodeCache.key(region) : null;
+            CodeCache.Entry e = key != null ? cache.memoryGet(key) : null;
+            if (e == null && key != null) {
+                e = fromDisk(cache.diskGet(key));
             }
-            MethodHandles.Lookup hc = lookup.defineHiddenClass(l.bytes, true);
-            CompiledBlock c = (CompiledBlock) hc.lookupClass().getConstructor().newInstance();
+            if (e == null) {
+                RegionLowering l = lowerToFit(region);
+                if (l == null) {
+                    rejected.incrementAndGet();
+                    return null;
+                }
+                e = new CodeCache.Entry(define(l.bytes), l.codeSize, l.blockCount());
+                if (key != null) {
+                    cache.missed();
+                    cache.putDisk(key, CodeCache.payload(l.bytes, l.codeSize, l.blockCount()));
+                }
+            } else {
+                fromCache.incrementAndGet();
+            }
+            if (key != null) {
+                cache.putMemory(key, e);
+            }
+            CompiledBlock c = (CompiledBlock) e.type().getConstructor().newInstance();
             compiled.incrementAndGet();
-            regionBlocks.addAndGet(l.blockCount());
-            bytes.addAndGet(l.codeSize);
+            regionBlocks.addAndGet(e.blockCount());
+            bytes.addAndGet(e.codeSize());
             return c;
         } catch (ReflectiveOperationException | LinkageError e) {
             failed.incrementAndGet();
             return null;
         } finally {
             nanos.addAndGet(System.nanoTime() - t0);
+        }
+    }
+
+    private Class<?> define(byte[] classBytes) throws IllegalAccessException {
+        return lookup.defineHiddenClass(classBytes, true).lookupClass();
+    }
+
+    /**
+     * A class from a disk payload, or null if there is none or it does not define (the JVM
+     * verifies it; a payload that passed the cache's checksum but fails here is dropped).
+     */
+    private CodeCache.Entry fromDisk(byte[] payload) {
+        if (payload == null || payload.length < 8) {
+            return null;
+        }
+        java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(payload);
+        int codeSize = buf.getInt(), blockCount = buf.getInt();
+        try {
+            return new CodeCache.Entry(define(java.util.Arrays.copyOfRange(payload, 8, payload.length)), codeSize, blockCount);
+        } catch (IllegalAccessException | LinkageError | IllegalArgumentException e) {
+            return null;
         }
     }
 
@@ -170,6 +219,11 @@ public final class JitCompiler implements BlockCompiler {
         return l == null ? null : l.bytes;
     }
 
+    /** Regions installed from the code cache instead of compiled (included in {@link #compiledBlocks}). */
+    public long cachedRegions() {
+        return fromCache.get();
+    }
+
     /** Regions compiled (each one class). */
     public long compiledBlocks() {
         return compiled.get();
@@ -209,9 +263,10 @@ public final class JitCompiler implements BlockCompiler {
     }
 
     public String stats() {
-        return String.format("jit: %d regions compiled (%d blocks), %d rejected, %d failed, %d dropped, %d bytecode bytes,"
+        String s = String.format("jit: %d regions compiled (%d blocks), %d rejected, %d failed, %d dropped, %d bytecode bytes,"
                 + " %.1f ms compiling", compiledBlocks(), regionBlocks(), rejectedBlocks(), failedBlocks(),
                 droppedRequests(), bytecodeBytes(), compileNanos() / 1e6);
+        return cache == null ? s : s + "; " + fromCache.get() + " from the " + cache.stats();
     }
 
     /** Stops the worker thread (queued requests are discarded). */

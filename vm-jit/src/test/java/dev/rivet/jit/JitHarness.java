@@ -27,6 +27,16 @@ final class JitHarness implements AutoCloseable {
         this(jitOn, 1 << 20, null);
     }
 
+    /** With {@code jit} attached synchronously at threshold 0. */
+    JitHarness(JitCompiler jit) {
+        this(false, 1 << 20, null);
+        this.jitAttached = jit;
+        interp.setCompiler(jit.synchronous(), 0);
+    }
+
+    /** A compiler attached by {@link #JitHarness(JitCompiler)}, shut down on close. */
+    private JitCompiler jitAttached;
+
     /** With {@code ramSize} bytes of RAM and {@code setup} (may be null) mapping devices before the hart exists. */
     JitHarness(boolean jitOn, int ramSize, java.util.function.Consumer<Bus> setup) {
         ram = new GuestRam(RAM, ramSize);
@@ -58,6 +68,9 @@ final class JitHarness implements AutoCloseable {
     public void close() {
         if (jit != null) {
             jit.shutdown();
+        }
+        if (jitAttached != null) {
+            jitAttached.shutdown();
         }
         ram.close();
     }

@@ -1,6 +1,7 @@
 package dev.rivet.platform;
 
 import dev.rivet.interp.Interpreter;
+import dev.rivet.jit.CodeCache;
 import dev.rivet.jit.JitCompiler;
 
 /**
@@ -11,8 +12,10 @@ import dev.rivet.jit.JitCompiler;
  *                  {@link Mode#ALWAYS}: compile every block at its first execution on the
  *                  hart's own thread (slow to start, reproducible; for testing the JIT)
  * @param threshold executions before a block is compiled in {@link Mode#ON}
+ * @param cache     the code cache consulted before compiling, or null (machines that share
+ *                  one share compiled classes)
  */
-public record JitOptions(Mode mode, long threshold) {
+public record JitOptions(Mode mode, long threshold, CodeCache cache) {
     public enum Mode { OFF, ON, ALWAYS }
 
     /**
@@ -26,6 +29,15 @@ public record JitOptions(Mode mode, long threshold) {
     public static final JitOptions OFF = new JitOptions(Mode.OFF, DEFAULT_THRESHOLD);
     public static final JitOptions ON = new JitOptions(Mode.ON, DEFAULT_THRESHOLD);
     public static final JitOptions ALWAYS = new JitOptions(Mode.ALWAYS, 0);
+
+    public JitOptions(Mode mode, long threshold) {
+        this(mode, threshold, null);
+    }
+
+    /** The same options with {@code cache} (null: none). */
+    public JitOptions withCache(CodeCache cache) {
+        return new JitOptions(mode, threshold, cache);
+    }
 
     public JitOptions {
         if (mode == null) {
@@ -41,7 +53,7 @@ public record JitOptions(Mode mode, long threshold) {
         if (mode == Mode.OFF) {
             return null;
         }
-        JitCompiler jit = new JitCompiler();
+        JitCompiler jit = new JitCompiler(cache);
         if (mode == Mode.ALWAYS) {
             interp.setCompiler(jit.synchronous(), 0);
         } else {

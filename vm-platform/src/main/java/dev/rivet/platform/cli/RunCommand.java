@@ -1,5 +1,9 @@
 package dev.rivet.platform.cli;
 
+import dev.rivet.aot.CacheLocations;
+import dev.rivet.aot.CacheMode;
+import dev.rivet.aot.DiskCache;
+import dev.rivet.jit.CodeCache;
 import dev.rivet.jit.JitCompiler;
 import dev.rivet.platform.JitOptions;
 import dev.rivet.interp.BlockCache;
@@ -97,6 +101,21 @@ final class RunCommand implements Callable<Integer> {
             description = "With --jit=on: executions before a block is compiled (default: ${DEFAULT-VALUE}).")
     long jitThreshold;
 
+    @Option(names = "--aot-cache", paramLabel = "MODE", defaultValue = "rw",
+            description = "The on-disk code cache the JIT shares across runs: off, ro (read only) or rw "
+                    + "(default: ${DEFAULT-VALUE}).")
+    String aotCache;
+
+    @Option(names = "--aot-cache-dir", paramLabel = "DIR",
+            description = "Where the code cache lives (default: $XDG_CACHE_HOME/rivet/code or ~/.cache/rivet/code).")
+    Path aotCacheDir;
+
+    /** The on-disk code cache is capped at this many bytes (least recently used entries go first). */
+    static final long AOT_CACHE_MAX_BYTES = 256L << 20;
+
+    private CodeCache codeCache;
+    private boolean codeCacheOpened;
+
     enum ClockMode { realtime, deterministic }
 
     enum JitMode { off, on, always }
@@ -105,11 +124,39 @@ final class RunCommand implements Callable<Integer> {
         if (jitThreshold < 0) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--jit-threshold must not be negative");
         }
-        return switch (jitMode) {
+        JitOptions options = switch (jitMode) {
             case off -> new JitOptions(JitOptions.Mode.OFF, jitThreshold);
             case on -> new JitOptions(JitOptions.Mode.ON, jitThreshold);
             case always -> new JitOptions(JitOptions.Mode.ALWAYS, 0);
         };
+        return options.withCache(codeCache());
+    }
+
+    /** The code cache per --aot-cache and --aot-cache-dir (opened once), or null when off. */
+    private CodeCache codeCache() {
+        if (codeCacheOpened) {
+            return codeCache;
+        }
+        CacheMode mode;
+        try {
+            mode = CacheMode.parse(aotCache);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--aot-cache must be off, ro or rw, not '" + aotCache + "'");
+        }
+        codeCacheOpened = true;
+        if (mode == CacheMode.OFF || jitMode == JitMode.off) {
+            return null;
+        }
+        Path dir = aotCacheDir != null ? aotCacheDir : CacheLocations.defaultDirectory();
+        try {
+            codeCache = new CodeCache(CodeCache.DEFAULT_MEMORY_ENTRIES,
+                    DiskCache.open(dir, mode, AOT_CACHE_MAX_BYTES, CodeCache.FORMAT_VERSION));
+        } catch (IOException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--aot-cache-dir " + dir + ": " + Vmctl.oneLine(e));
+        }
+        return codeCache;
     }
 
     /** The --stats line shared by both machine kinds. */

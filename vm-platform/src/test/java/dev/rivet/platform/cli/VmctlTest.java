@@ -65,6 +65,33 @@ class VmctlTest {
         assertNoStackTrace(neg);
     }
 
+    /** A second run takes its compiled code from the on-disk cache the first one filled. */
+    @Test
+    void theSecondRunLoadsCompiledCodeFromTheCache(@TempDir Path dir) throws Exception {
+        String elf = GUEST.resolve("sort_hash.elf").toString();
+        Path cache = dir.resolve("code");
+        Outcome cold = vmctl("run", "--bios", elf, "--jit=always", "--aot-cache-dir", cache.toString(), "--stats");
+        assertEquals(0, cold.status(), cold.err());
+        assertTrue(cold.err().contains("0 from the code cache: 0 memory hits, 0 disk hits"), cold.err());
+        Outcome warm = vmctl("run", "--bios", elf, "--jit=always", "--aot-cache-dir", cache.toString(), "--stats");
+        assertEquals(0, warm.status(), warm.err());
+        assertEquals(cold.out(), warm.out());
+        assertTrue(warm.err().matches("(?s).* [1-9][0-9]* from the code cache: 0 memory hits, [1-9][0-9]* disk hits, .*"),
+                warm.err());
+        Outcome ro = vmctl("run", "--bios", elf, "--aot-cache=ro", "--aot-cache-dir", dir.resolve("none").toString());
+        assertEquals(0, ro.status(), ro.err());
+        assertFalse(Files.exists(dir.resolve("none")), "read-only creates nothing");
+
+        Outcome bad = vmctl("run", "--bios", elf, "--aot-cache=sometimes");
+        assertEquals(2, bad.status(), bad.err());
+        assertTrue(bad.err().contains("--aot-cache must be off, ro or rw"), bad.err());
+        assertNoStackTrace(bad);
+        Path file = Files.writeString(dir.resolve("file"), "x");
+        Outcome notDir = vmctl("run", "--bios", elf, "--aot-cache-dir", file.toString());
+        assertEquals(2, notDir.status(), notDir.err());
+        assertNoStackTrace(notDir);
+    }
+
     /** With no guest given, vmctl boots the repository's own Linux guest. */
     @Test
     void bundledLinuxGuestBootsAndPowersOff() {

@@ -1,0 +1,127 @@
+package dev.rivet.jit;
+
+import dev.rivet.aot.CacheKey;
+import dev.rivet.aot.DiskCache;
+import dev.rivet.aot.MemoryCache;
+import dev.rivet.ir.IrBlock;
+import dev.rivet.ir.exec.Region;
+
+import java.nio.ByteBuffer;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The JIT's view of the two-layer code cache: compiled regions by content. Layer 1 holds
+ * defined classes (the generated code keeps no state, so one class serves every hart and
+ * every machine of the JVM that shares this cache); layer 2, optional, holds class bytes on
+ * disk across runs and processes.
+ *
+ * <p>The key is a SHA-256 over the region's IR — every op, operand, immediate and
+ * instruction position of every block, with its PC, mode bits and byte length — plus the IR
+ * and code-generator versions. The IR is a function of the guest instruction bytes and the
+ * mode they were decoded in, and the class a function of the IR, so a hit runs exactly the
+ * code the compiler would have produced for those guest bytes; a guest that rewrote its code
+ * decodes to other IR and misses. Disk entries are checksummed and echo their key
+ * ({@link DiskCache}); the JVM verifies every class it defines.
+ */
+public final class CodeCache {
+    /** Bump when {@link RegionLowering} emits different code for the same IR. */
+    public static final int CODEGEN_VERSION = 1;
+    /** Bump when the decoder's IR for the same guest bytes changes. */
+    public static final int IR_VERSION = 1;
+    /** The on-disk payload format (class bytes and two counters). */
+    public static final int FORMAT_VERSION = 1;
+    /** Layer-1 bound: classes kept loaded for reuse. */
+    public static final int DEFAULT_MEMORY_ENTRIES = 20_000;
+
+    /** A compiled region as cached: the class and what the compiler counts for it. */
+    record Entry(Class<?> type, int codeSize, int blockCount) {
+    }
+
+    private final MemoryCache<Entry> memory;
+    private final DiskCache disk;
+    private final AtomicLong memoryHits = new AtomicLong(), diskHits = new AtomicLong(), misses = new AtomicLong();
+
+    /** A cache with {@code memoryEntries} loaded classes and, if {@code disk} is not null, a disk layer. */
+    public CodeCache(int memoryEntries, DiskCache disk) {
+        this.memory = new MemoryCache<>(memoryEntries);
+        this.disk = disk;
+    }
+
+    /** The content key of a region (see the class comment). */
+    public static CacheKey key(Region region) {
+        CacheKey.Builder b = CacheKey.builder()
+                .putString("rivet-jit-region")
+                .putInt(IR_VERSION)
+                .putInt(CODEGEN_VERSION)
+                .putInt(region.size());
+        for (IrBlock blk : region.blocks()) {
+            b.putLong(blk.pc).putInt(blk.mode).putInt(blk.insnCount).putInt(blk.byteLength).putInt(blk.size());
+            ByteBuffer buf = ByteBuffer.allocate(blk.size() * 16);
+            for (int i = 0; i < blk.size(); i++) {
+                buf.putInt(blk.code[i]).putLong(blk.imm[i]).putInt(blk.pos[i]);
+            }
+            b.putBytes(buf.array());
+        }
+        return b.build();
+    }
+
+    Entry memoryGet(CacheKey key) {
+        Entry e = memory.get(key);
+        if (e != null) {
+            memoryHits.incrementAndGet();
+        }
+        return e;
+    }
+
+    /** Class bytes with their counters from the disk layer, or null. */
+    byte[] diskGet(CacheKey key) {
+        if (disk == null) {
+            return null;
+        }
+        byte[] payload = disk.get(key);
+        if (payload != null) {
+            diskHits.incrementAndGet();
+        }
+        return payload;
+    }
+
+    void missed() {
+        misses.incrementAndGet();
+    }
+
+    void putMemory(CacheKey key, Entry e) {
+        memory.put(key, e);
+    }
+
+    void putDisk(CacheKey key, byte[] payload) {
+        if (disk != null && disk.mode().canWrite()) {
+            disk.put(key, payload);
+        }
+    }
+
+    /** Disk payload: codeSize, blockCount, then the class bytes. */
+    static byte[] payload(byte[] classBytes, int codeSize, int blockCount) {
+        return ByteBuffer.allocate(8 + classBytes.length).putInt(codeSize).putInt(blockCount).put(classBytes).array();
+    }
+
+    public long memoryHits() {
+        return memoryHits.get();
+    }
+
+    public long diskHits() {
+        return diskHits.get();
+    }
+
+    public long misses() {
+        return misses.get();
+    }
+
+    public DiskCache disk() {
+        return disk;
+    }
+
+    public String stats() {
+        return String.format("code cache: %d memory hits, %d disk hits, %d misses%s", memoryHits(), diskHits(), misses(),
+                disk == null ? "" : " (" + disk.directory() + ", " + disk.mode().spelling() + ")");
+    }
+}

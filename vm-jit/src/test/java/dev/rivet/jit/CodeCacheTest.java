@@ -1,0 +1,132 @@
+package dev.rivet.jit;
+
+import dev.rivet.aot.CacheMode;
+import dev.rivet.aot.DiskCache;
+import dev.rivet.ir.IrBlock;
+import dev.rivet.ir.exec.BlockExit;
+import dev.rivet.ir.exec.CompiledBlock;
+import dev.rivet.ir.exec.Region;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static dev.rivet.ir.riscv.RiscvAssembler.*;
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The JIT with a code cache: a region compiled once is taken from memory by a compiler
+ * sharing the cache, and from disk by a compiler of a later "run"; different guest code
+ * misses; a damaged entry is recompiled; a guest that rewrites its code after a warm start
+ * runs its new code.
+ */
+class CodeCacheTest {
+    static final long PC = JitCompilerTest.PC;
+    /** x5 += 1; x7 += 2; loop while x5 < x6 (one block that branches to itself). */
+    static final int[] LOOP = {addi(5, 5, 1), addi(7, 7, 2), blt(5, 6, -8), jal(0, 0x100)};
+
+    static DiskCache disk(Path dir) throws IOException {
+        return DiskCache.open(dir, CacheMode.READ_WRITE, 1 << 24, CodeCache.FORMAT_VERSION);
+    }
+
+    static Region region(int... code) {
+        return Region.of(JitCompilerTest.decodeAt(PC, code));
+    }
+
+    /** Runs the compiled loop to the end on a fresh hart; returns x7. */
+    static long runLoop(CompiledBlock c) {
+        try (JitHarness h = new JitHarness(false)) {
+            h.hart.regs[6] = 10;
+            h.hart.pc = PC;
+            assertEquals(BlockExit.EXIT_FALL, c.execute(h.hart, 1 << 20));
+            assertEquals(PC + 12, h.hart.pc);
+            assertEquals(30, h.hart.instret);
+            return h.hart.regs[7];
+        }
+    }
+
+    @Test
+    void aRegionIsCompiledOnceThenComesFromMemoryThenFromDisk(@TempDir Path dir) throws IOException {
+        CodeCache shared = new CodeCache(100, disk(dir));
+        JitCompiler a = new JitCompiler(shared), b = new JitCompiler(shared);
+        assertEquals(20, runLoop(a.compile(region(LOOP))));
+        assertEquals(1, shared.misses());
+        assertEquals(20, runLoop(b.compile(region(LOOP)))); // another machine of the same JVM
+        assertEquals(1, shared.memoryHits());
+        assertEquals(1, b.cachedRegions());
+
+        // A later run: a new memory layer over the same directory.
+        CodeCache later = new CodeCache(100, disk(dir));
+        JitCompiler c = new JitCompiler(later);
+        assertEquals(20, runLoop(c.compile(region(LOOP))));
+        assertEquals(1, later.diskHits());
+        assertEquals(0, later.misses());
+        assertTrue(c.stats().contains("1 from the code cache"), c.stats());
+        Stream.of(a, b, c).forEach(JitCompiler::shutdown);
+    }
+
+    @Test
+    void otherGuestCodeMissesAndADamagedEntryIsRecompiled(@TempDir Path dir) throws IOException {
+        JitCompiler first = new JitCompiler(new CodeCache(100, disk(dir)));
+        first.compile(region(LOOP));
+        // The same layout with x7 += 3: other guest bytes, other IR, another key.
+        int[] other = LOOP.clone();
+        other[1] = addi(7, 7, 3);
+        assertNotEquals(CodeCache.key(region(LOOP)), CodeCache.key(region(other)));
+        CodeCache cache = new CodeCache(100, disk(dir));
+        JitCompiler second = new JitCompiler(cache);
+        assertEquals(30, runLoop(second.compile(region(other))));
+        assertEquals(0, cache.diskHits());
+        assertEquals(1, cache.misses());
+
+        // Damage every entry file: the cache drops it and the region is compiled again.
+        try (Stream<Path> files = Files.walk(dir)) {
+            for (Path f : files.filter(p -> p.toString().endsWith(".aot")).toList()) {
+                byte[] bytes = Files.readAllBytes(f);
+                bytes[bytes.length / 2] ^= 0x5A;
+                Files.write(f, bytes);
+            }
+        }
+        CodeCache afterDamage = new CodeCache(100, disk(dir));
+        JitCompiler third = new JitCompiler(afterDamage);
+        assertEquals(20, runLoop(third.compile(region(LOOP))));
+        assertEquals(0, afterDamage.diskHits());
+        assertEquals(1, afterDamage.misses());
+        assertEquals(0, third.failedBlocks());
+        Stream.of(first, second, third).forEach(JitCompiler::shutdown);
+    }
+
+    /**
+     * A warm start must not run cached code for old bytes: a driver calls a loop, rewrites an
+     * instruction in it (self-modifying code) and calls it again. The first run compiles and
+     * caches; the second, warm, run takes the first call's region from the cache and must still
+     * run the rewritten loop the second time, as the interpreter does.
+     */
+    @Test
+    void aGuestThatRewritesItsCodeAfterAWarmStartRunsTheNewCode(@TempDir Path dir) throws IOException {
+        int[] loop = {addi(5, 5, 1), addi(7, 7, 2), blt(5, 6, -8), jalr(0, 1, 0)};
+        int[] driver = {jal(1, -0x200), sw(29, 28, 0), addi(5, 0, 0), jal(1, -0x20C), jal(0, 0)};
+        long[] diskHits = new long[2];
+        for (int run = 0; run < 2; run++) {
+            CodeCache cache = new CodeCache(100, disk(dir));
+            try (JitHarness h = new JitHarness(new JitCompiler(cache))) {
+                h.put(PC, loop);
+                h.put(PC + 0x200, driver);
+                h.hart.regs[28] = PC + 4;            // the loop's "x7 += 2"
+                h.hart.regs[29] = addi(7, 7, 5);     // becomes "x7 += 5"
+                h.hart.regs[6] = 10;
+                h.hart.pc = PC + 0x200;
+                h.interp.run(1000);
+                assertEquals(PC + 0x210, h.hart.pc, "spinning at the end");
+                assertEquals(20 + 50, h.hart.regs[7], "run " + run);
+            }
+            diskHits[run] = cache.diskHits();
+        }
+        assertEquals(0, diskHits[0]);
+        assertTrue(diskHits[1] > 0, "the warm run used the cache");
+    }
+}
