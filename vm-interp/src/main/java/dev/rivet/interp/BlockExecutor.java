@@ -5,6 +5,7 @@ import dev.rivet.ir.IrBlock;
 import dev.rivet.ir.Op;
 import dev.rivet.ir.exec.Atomics;
 import dev.rivet.ir.exec.FpOps;
+import dev.rivet.ir.exec.IntOps;
 
 import static dev.rivet.ir.exec.BlockExit.EXIT_FALL;
 import static dev.rivet.ir.exec.BlockExit.EXIT_SYSTEM;
@@ -65,9 +66,9 @@ final class BlockExecutor {
                     // signed x unsigned: the unsigned high part minus y when x is negative.
                     r[d] = Math.unsignedMultiplyHigh(x, y) - (x < 0 ? y : 0);
                 }
-                case Op.DIV -> r[d] = div(r[a], r[b]);
+                case Op.DIV -> r[d] = IntOps.div(r[a], r[b]);
                 case Op.DIVU -> r[d] = r[b] == 0 ? -1L : Long.divideUnsigned(r[a], r[b]);
-                case Op.REM -> r[d] = rem(r[a], r[b]);
+                case Op.REM -> r[d] = IntOps.rem(r[a], r[b]);
                 case Op.REMU -> r[d] = r[b] == 0 ? r[a] : Long.remainderUnsigned(r[a], r[b]);
 
                 case Op.ADDI -> r[d] = r[a] + imm[i];
@@ -86,9 +87,9 @@ final class BlockExecutor {
                 case Op.SHR_32 -> r[d] = (int) r[a] >>> (r[b] & 31);
                 case Op.SAR_32 -> r[d] = (int) r[a] >> (r[b] & 31);
                 case Op.MUL_32 -> r[d] = (int) r[a] * (int) r[b];
-                case Op.DIV_32 -> r[d] = div32((int) r[a], (int) r[b]);
+                case Op.DIV_32 -> r[d] = IntOps.div32((int) r[a], (int) r[b]);
                 case Op.DIVU_32 -> r[d] = (int) r[b] == 0 ? -1L : Integer.divideUnsigned((int) r[a], (int) r[b]);
-                case Op.REM_32 -> r[d] = rem32((int) r[a], (int) r[b]);
+                case Op.REM_32 -> r[d] = IntOps.rem32((int) r[a], (int) r[b]);
                 case Op.REMU_32 -> r[d] = (int) r[b] == 0 ? (int) r[a] : Integer.remainderUnsigned((int) r[a], (int) r[b]);
                 case Op.ADDI_32 -> r[d] = (int) (r[a] + imm[i]);
                 case Op.SHLI_32 -> r[d] = (int) r[a] << imm[i];
@@ -121,7 +122,7 @@ final class BlockExecutor {
                 case Op.ROR_32 -> r[d] = Integer.rotateRight((int) r[a], (int) r[b]);
                 case Op.RORI -> r[d] = Long.rotateRight(r[a], (int) imm[i]);
                 case Op.RORI_32 -> r[d] = Integer.rotateRight((int) r[a], (int) imm[i]);
-                case Op.ORC_B -> r[d] = orcB(r[a]);
+                case Op.ORC_B -> r[d] = IntOps.orcB(r[a]);
                 case Op.REV8 -> r[d] = Long.reverseBytes(r[a]);
                 case Op.BCLR -> r[d] = r[a] & ~(1L << r[b]);
                 case Op.BEXT -> r[d] = (r[a] >>> r[b]) & 1;
@@ -291,54 +292,5 @@ final class BlockExecutor {
         h.pc = blk.insnPc(i);
         h.takePendingException();
         return EXIT_SYSTEM;
-    }
-
-    static long div(long x, long y) {
-        if (y == 0) {
-            return -1L;
-        }
-        if (x == Long.MIN_VALUE && y == -1) {
-            return x;
-        }
-        return x / y;
-    }
-
-    static long rem(long x, long y) {
-        if (y == 0) {
-            return x;
-        }
-        if (x == Long.MIN_VALUE && y == -1) {
-            return 0;
-        }
-        return x % y;
-    }
-
-    static long div32(int x, int y) {
-        if (y == 0) {
-            return -1L;
-        }
-        if (x == Integer.MIN_VALUE && y == -1) {
-            return x;
-        }
-        return x / y;
-    }
-
-    static long rem32(int x, int y) {
-        if (y == 0) {
-            return x;
-        }
-        if (x == Integer.MIN_VALUE && y == -1) {
-            return 0;
-        }
-        return x % y;
-    }
-
-    /** Zbb orc.b: each byte becomes 0xFF if any of its bits is set, else 0x00. */
-    static long orcB(long v) {
-        long t = v | (v >>> 1);
-        t |= t >>> 2;
-        t |= t >>> 4;
-        t &= 0x0101_0101_0101_0101L;
-        return t * 0xFF;
     }
 }

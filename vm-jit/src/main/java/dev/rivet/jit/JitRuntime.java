@@ -1,5 +1,7 @@
 package dev.rivet.jit;
 
+import dev.rivet.ir.exec.IntOps;
+
 /**
  * Helpers that generated code calls for ops with more than a few bytecodes of logic. All
  * tiny and static so HotSpot inlines them; semantics identical to the interpreter's.
@@ -8,15 +10,9 @@ public final class JitRuntime {
     private JitRuntime() {
     }
 
-    private static final long BOX = 0xFFFF_FFFF_0000_0000L;
-
     /** An FP op found frm invalid: raise the illegal-instruction exception (taken by the caller's exit). */
     public static void illegalInstruction(dev.rivet.core.riscv.Hart h) {
         h.raise(dev.rivet.core.riscv.Cause.ILLEGAL_INSN, 0);
-    }
-
-    public static long box(long v) {
-        return BOX | (v & 0xFFFF_FFFFL);
     }
 
     public static long slt(long x, long y) {
@@ -32,13 +28,7 @@ public final class JitRuntime {
     }
 
     public static long div(long x, long y) {
-        if (y == 0) {
-            return -1L;
-        }
-        if (x == Long.MIN_VALUE && y == -1) {
-            return x;
-        }
-        return x / y;
+        return IntOps.div(x, y);
     }
 
     public static long divu(long x, long y) {
@@ -46,13 +36,7 @@ public final class JitRuntime {
     }
 
     public static long rem(long x, long y) {
-        if (y == 0) {
-            return x;
-        }
-        if (x == Long.MIN_VALUE && y == -1) {
-            return 0;
-        }
-        return x % y;
+        return IntOps.rem(x, y);
     }
 
     public static long remu(long x, long y) {
@@ -60,14 +44,7 @@ public final class JitRuntime {
     }
 
     public static long div32(long a, long b) {
-        int x = (int) a, y = (int) b;
-        if (y == 0) {
-            return -1L;
-        }
-        if (x == Integer.MIN_VALUE && y == -1) {
-            return x;
-        }
-        return x / y;
+        return IntOps.div32((int) a, (int) b);
     }
 
     public static long divu32(long a, long b) {
@@ -75,14 +52,7 @@ public final class JitRuntime {
     }
 
     public static long rem32(long a, long b) {
-        int x = (int) a, y = (int) b;
-        if (y == 0) {
-            return x;
-        }
-        if (x == Integer.MIN_VALUE && y == -1) {
-            return 0;
-        }
-        return x % y;
+        return IntOps.rem32((int) a, (int) b);
     }
 
     public static long remu32(long a, long b) {
@@ -98,11 +68,7 @@ public final class JitRuntime {
     }
 
     public static long orcB(long v) {
-        long t = v | (v >>> 1);
-        t |= t >>> 2;
-        t |= t >>> 4;
-        t &= 0x0101_0101_0101_0101L;
-        return t * 0xFF;
+        return IntOps.orcB(v);
     }
 
     public static long bclr(long a, long n) {

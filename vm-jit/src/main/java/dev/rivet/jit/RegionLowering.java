@@ -800,7 +800,8 @@ final class RegionLowering {
                 faultCheck(mv, i, sites);
                 mv.visitVarInsn(LLOAD, lTmp);
                 if (op == Op.FLD32) {
-                    rt1(mv, "box");
+                    mv.visitInsn(L2I);
+                    call(mv, FPOPS, "box", "(I)J");
                 }
                 st(mv, d);
             }
