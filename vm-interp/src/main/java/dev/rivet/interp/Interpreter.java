@@ -15,6 +15,9 @@ import dev.rivet.ir.exec.CompiledBlock;
 import dev.rivet.ir.exec.Region;
 import dev.rivet.ir.riscv.RiscvDecoder;
 
+import java.util.ArrayList;
+import java.util.List;
+
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
@@ -208,6 +211,8 @@ public final class Interpreter {
             if (code == null && n > threshold && !cb.requested) {
                 requestCompile(cb);
                 code = cb.compiled; // a synchronous compiler installs at once
+            } else if (n == WARM_PROBE && !cb.requested) {
+                warmProbe(cb);
             } else if (n == cb.recheckAt) {
                 recheckRegion(cb);
                 code = cb.compiled;
@@ -335,7 +340,71 @@ public final class Interpreter {
         if ((((pc + b.byteLength - 1) ^ pc) & ~0xFFFL) != 0) {
             physPage2 = h.fetchPhys((pc | 0xFFF) + 1) & ~0xFFFL;
         }
-        return cache.insert(b, physPage2);
+        CachedBlock fresh = cache.insert(b, physPage2);
+        if (compiler != null) {
+            warmProbe(fresh);
+        }
+        return fresh;
+    }
+
+    /**
+     * Blocks ask the compiler for a warm-start region when first translated, and once more
+     * after {@code WARM_PROBE} executions: the compiler loads the previous run's regions in
+     * the background, and code that runs early in a boot is translated before they are in.
+     */
+    static final int WARM_PROBE = 256;
+
+    private void warmProbe(CachedBlock cb) {
+        if (cb.physPage2 == -1) {
+            long[] pcs = compiler.warmRegion(cb.block.physPc, cb.mode);
+            if (pcs != null && pcs.length > 0 && pcs[0] == cb.pc) {
+                warmStart(cb, pcs);
+            }
+        }
+    }
+
+    /**
+     * Warm start of a block that was the entry of a hot region the last time this guest ran:
+     * the region's other blocks (all in the entry's page) are translated now, and the region
+     * is requested at once; the compiler holds its code ready, so the entry runs compiled
+     * from (about) its first execution instead of after {@link #compileThreshold} runs in
+     * the interpreter. Abandoned if any block cannot be translated the same way (a fetch
+     * fault, a block running onto the next page): the counter then decides as usual.
+     */
+    private void warmStart(CachedBlock entry, long[] pcs) {
+        long page = entry.pc & ~0xFFFL, physPage = entry.block.physPc & ~0xFFFL;
+        List<IrBlock> blocks = new ArrayList<>(pcs.length);
+        blocks.add(entry.block);
+        for (int i = 1; i < pcs.length; i++) {
+            long pc = pcs[i];
+            if ((pc & ~0xFFFL) != page) {
+                return;
+            }
+            CachedBlock cb = cache.find(pc, physPage | (pc & 0xFFF), entry.mode);
+            if (cb == null || !cb.valid) {
+                fetchFaulted = false;
+                IrBlock b = decoder.decode(pc, physPage | (pc & 0xFFF), entry.mode, fetch);
+                if (fetchFaulted || (((pc + b.byteLength - 1) ^ pc) & ~0xFFFL) != 0) {
+                    return;
+                }
+                cb = cache.insert(b, -1);
+            } else if (cb.physPage2 != -1) {
+                return;
+            }
+            blocks.add(cb.block);
+        }
+        entry.requested = true;
+        entry.regionSize = blocks.size();
+        entry.recheckAt = Math.max(compileThreshold, 4) * REGION_RECHECK;
+        compiler.request(new Region(blocks), code -> entry.compiled = code);
+        warmStarts++;
+    }
+
+    private long warmStarts;
+
+    /** Regions requested at a block's first translation because they were hot in an earlier run. */
+    public long warmStarts() {
+        return warmStarts;
     }
 
     private static boolean takeInterrupt(Hart h) {

@@ -28,8 +28,8 @@ public final class CodeCache {
     public static final int CODEGEN_VERSION = 1;
     /** Bump when the decoder's IR for the same guest bytes changes. */
     public static final int IR_VERSION = 1;
-    /** The on-disk payload format (class bytes and two counters). */
-    public static final int FORMAT_VERSION = 1;
+    /** The on-disk payload format: counters, the region's recipe, class bytes (see {@link #payload}). */
+    public static final int FORMAT_VERSION = 2;
     /** Layer-1 bound: classes kept loaded for reuse. */
     public static final int DEFAULT_MEMORY_ENTRIES = 20_000;
 
@@ -99,9 +99,64 @@ public final class CodeCache {
         }
     }
 
-    /** Disk payload: codeSize, blockCount, then the class bytes. */
-    static byte[] payload(byte[] classBytes, int codeSize, int blockCount) {
-        return ByteBuffer.allocate(8 + classBytes.length).putInt(codeSize).putInt(blockCount).put(classBytes).array();
+    /**
+     * What a warm start needs to rebuild a region before its entry gets hot: where the entry
+     * is (physical PC and mode bits) and the virtual PCs of the region's blocks, entry first.
+     */
+    record Recipe(long physPc, int mode, long[] pcs) {
+        static Recipe of(Region region) {
+            long[] pcs = new long[region.size()];
+            for (int i = 0; i < pcs.length; i++) {
+                pcs[i] = region.blocks().get(i).pc;
+            }
+            return new Recipe(region.entry().physPc, region.entry().mode, pcs);
+        }
+
+        /** The key of a code spot, as the warm-start table uses it. */
+        static long spot(long physPc, int mode) {
+            return physPc ^ ((long) mode << 58);
+        }
+    }
+
+    /** A disk payload taken apart; null parts when it is malformed. */
+    record Payload(int codeSize, int blockCount, Recipe recipe, byte[] classBytes) {
+    }
+
+    /** Disk payload: codeSize, blockCount, the recipe (physPc, mode, n, n PCs), then the class bytes. */
+    static byte[] payload(byte[] classBytes, int codeSize, int blockCount, Recipe r) {
+        ByteBuffer b = ByteBuffer.allocate(24 + 8 * r.pcs().length + classBytes.length)
+                .putInt(codeSize).putInt(blockCount).putLong(r.physPc()).putInt(r.mode()).putInt(r.pcs().length);
+        for (long pc : r.pcs()) {
+            b.putLong(pc);
+        }
+        return b.put(classBytes).array();
+    }
+
+    /**
+     * Reads a payload back, or null if it does not parse. The disk layer checksums entries,
+     * so this only guards against a payload written by a different (buggy) writer.
+     */
+    static Payload parse(byte[] payload) {
+        if (payload == null || payload.length < 24) {
+            return null;
+        }
+        ByteBuffer b = ByteBuffer.wrap(payload);
+        int codeSize = b.getInt(), blockCount = b.getInt();
+        long physPc = b.getLong();
+        int mode = b.getInt(), n = b.getInt();
+        if (n <= 0 || n > b.remaining() / 8) {
+            return null;
+        }
+        long[] pcs = new long[n];
+        for (int i = 0; i < n; i++) {
+            pcs[i] = b.getLong();
+        }
+        if (!b.hasRemaining()) {
+            return null;
+        }
+        byte[] cls = new byte[b.remaining()];
+        b.get(cls);
+        return new Payload(codeSize, blockCount, new Recipe(physPc, mode, pcs), cls);
     }
 
     public long memoryHits() {

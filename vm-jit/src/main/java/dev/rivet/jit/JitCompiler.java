@@ -8,7 +8,14 @@ import dev.rivet.ir.exec.Region;
 
 import java.lang.invoke.MethodHandles;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -81,10 +88,18 @@ public final class JitCompiler implements BlockCompiler {
      * first execution and runs must be reproducible.
      */
     public BlockCompiler synchronous() {
-        return (region, install) -> {
-            CompiledBlock c = compile(region);
-            if (c != null) {
-                install.accept(c);
+        return new BlockCompiler() {
+            @Override
+            public void request(Region region, Consumer<CompiledBlock> install) {
+                CompiledBlock c = compile(region);
+                if (c != null) {
+                    install.accept(c);
+                }
+            }
+
+            @Override
+            public long[] warmRegion(long physPc, int mode) {
+                return JitCompiler.this.warmRegion(physPc, mode);
             }
         };
     }
@@ -104,7 +119,8 @@ public final class JitCompiler implements BlockCompiler {
             CacheKey key = cache != null ? CodeCache.key(region) : null;
             CodeCache.Entry e = key != null ? cache.memoryGet(key) : null;
             if (e == null && key != null) {
-                e = fromDisk(cache.diskGet(key));
+                CodeCache.Payload p = CodeCache.parse(cache.diskGet(key));
+                e = p == null ? null : define(p);
             }
             if (e == null) {
                 RegionLowering l = lowerToFit(region);
@@ -115,13 +131,15 @@ public final class JitCompiler implements BlockCompiler {
                 e = new CodeCache.Entry(define(l.bytes), l.codeSize, l.blockCount());
                 if (key != null) {
                     cache.missed();
-                    cache.putDisk(key, CodeCache.payload(l.bytes, l.codeSize, l.blockCount()));
+                    cache.putDisk(key, CodeCache.payload(l.bytes, l.codeSize, l.blockCount(),
+                            CodeCache.Recipe.of(region)));
                 }
             } else {
                 fromCache.incrementAndGet();
             }
             if (key != null) {
                 cache.putMemory(key, e);
+                hot.put(CodeCache.Recipe.spot(region.entry().physPc, region.entry().mode), key);
             }
             CompiledBlock c = (CompiledBlock) e.type().getConstructor().newInstance();
             compiled.incrementAndGet();
@@ -136,23 +154,120 @@ public final class JitCompiler implements BlockCompiler {
         }
     }
 
+    // ---------------------------------------------------------------------------------
+    // Warm start: the regions installed in a run are remembered per guest (the disk
+    // cache's hot list for a profile the board derives from the guest's images); the next
+    // run of that guest loads their classes on a background thread and tells the
+    // interpreter which regions to request as soon as their entry is first translated.
+
+    /** The region key last installed per code spot this run, in first-install order. */
+    private final Map<Long, CacheKey> hot = Collections.synchronizedMap(new LinkedHashMap<>());
+    /** Recipes of the regions preloaded for a warm start, by code spot. */
+    private final Map<Long, long[]> warm = new ConcurrentHashMap<>();
+    private final AtomicLong preloaded = new AtomicLong();
+    /** Keys the warm start loaded, in list order (kept in the next hot list). */
+    private final Queue<CacheKey> loadedKeys = new ConcurrentLinkedQueue<>();
+    /** A hot list keeps at most this many regions (the memory layer's default size). */
+    static final int MAX_HOT_REGIONS = CodeCache.DEFAULT_MEMORY_ENTRIES;
+    private volatile Thread preloader;
+
+    @Override
+    public long[] warmRegion(long physPc, int mode) {
+        return warm.isEmpty() ? null : warm.get(CodeCache.Recipe.spot(physPc, mode));
+    }
+
+    /**
+     * Starts loading, on a background daemon thread, the classes of the regions that were
+     * hot when the guest named by {@code profile} last ran; each becomes available to
+     * {@link #warmRegion} once loaded. Does nothing without a disk cache that can be read.
+     */
+    public void warmStart(String profile) {
+        this.profile = profile;
+        if (cache == null || cache.disk() == null || !cache.disk().mode().canRead()) {
+            return;
+        }
+        Thread t = new Thread(() -> preload(profile), "rivet-jit-preload");
+        t.setDaemon(true);
+        preloader = t;
+        t.start();
+    }
+
+    private void preload(String profile) {
+        for (CacheKey key : cache.disk().hotList(profile)) {
+            if (Thread.currentThread().isInterrupted()) {
+                return;
+            }
+            CodeCache.Entry e = cache.memoryGet(key);
+            CodeCache.Payload p = CodeCache.parse(cache.disk().get(key));
+            if (p == null) {
+                continue;
+            }
+            try {
+                if (e == null) {
+                    e = define(p);
+                    if (e == null) {
+                        continue;
+                    }
+                    cache.putMemory(key, e);
+                }
+            } catch (IllegalAccessException ex) {
+                continue;
+            }
+            warm.put(CodeCache.Recipe.spot(p.recipe().physPc(), p.recipe().mode()), p.recipe().pcs());
+            loadedKeys.add(key);
+            preloaded.incrementAndGet();
+        }
+    }
+
+    /** Waits for the warm-start loader (tests). */
+    public void awaitWarmStart() throws InterruptedException {
+        Thread t = preloader;
+        if (t != null) {
+            t.join();
+        }
+    }
+
+    private volatile String profile;
+
+    /**
+     * Stores the regions installed in this run as the hot list of the profile given to
+     * {@link #warmStart}, for the next run. Does nothing without a profile or a writable disk
+     * cache.
+     */
+    public void saveHotList() {
+        String profile = this.profile;
+        if (profile == null || cache == null || cache.disk() == null || !cache.disk().mode().canWrite()) {
+            return;
+        }
+        // This run's regions first, then those of the last list this run did not reach
+        // (a boot's timing varies; a region hot last time is likely hot next time).
+        LinkedHashSet<CacheKey> keys;
+        synchronized (hot) {
+            keys = new LinkedHashSet<>(hot.values());
+        }
+        keys.addAll(loadedKeys);
+        if (!keys.isEmpty()) {
+            cache.disk().putHotList(profile, new ArrayList<>(keys).subList(0, Math.min(keys.size(), MAX_HOT_REGIONS)));
+        }
+    }
+
+    /** Region classes loaded ahead by {@link #warmStart}. */
+    public long preloadedRegions() {
+        return preloaded.get();
+    }
+
     private Class<?> define(byte[] classBytes) throws IllegalAccessException {
         return lookup.defineHiddenClass(classBytes, true).lookupClass();
     }
 
     /**
-     * A class from a disk payload, or null if there is none or it does not define (the JVM
-     * verifies it; a payload that passed the cache's checksum but fails here is dropped).
+     * A class from a disk payload, or null if it does not define (the JVM verifies it; a
+     * payload that passed the cache's checksum but fails here is dropped).
      */
-    private CodeCache.Entry fromDisk(byte[] payload) {
-        if (payload == null || payload.length < 8) {
-            return null;
-        }
-        java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(payload);
-        int codeSize = buf.getInt(), blockCount = buf.getInt();
+    private CodeCache.Entry define(CodeCache.Payload p) throws IllegalAccessException {
         try {
-            return new CodeCache.Entry(define(java.util.Arrays.copyOfRange(payload, 8, payload.length)), codeSize, blockCount);
-        } catch (IllegalAccessException | LinkageError | IllegalArgumentException e) {
+            return new CodeCache.Entry(define(p.classBytes()), p.codeSize(), p.blockCount());
+        } catch (LinkageError | IllegalArgumentException e) {
             return null;
         }
     }
@@ -266,11 +381,16 @@ public final class JitCompiler implements BlockCompiler {
         String s = String.format("jit: %d regions compiled (%d blocks), %d rejected, %d failed, %d dropped, %d bytecode bytes,"
                 + " %.1f ms compiling", compiledBlocks(), regionBlocks(), rejectedBlocks(), failedBlocks(),
                 droppedRequests(), bytecodeBytes(), compileNanos() / 1e6);
-        return cache == null ? s : s + "; " + fromCache.get() + " from the " + cache.stats();
+        return cache == null ? s : s + "; " + fromCache.get() + " from the " + cache.stats()
+                + (preloaded.get() > 0 ? "; " + preloaded.get() + " preloaded for a warm start" : "");
     }
 
     /** Stops the worker thread (queued requests are discarded). */
     public void shutdown() {
         worker.shutdownNow();
+        Thread t = preloader;
+        if (t != null) {
+            t.interrupt();
+        }
     }
 }

@@ -129,4 +129,56 @@ class CodeCacheTest {
         assertEquals(0, diskHits[0]);
         assertTrue(diskHits[1] > 0, "the warm run used the cache");
     }
+
+    /** A loop run {@code n} times: x5 counts, x7 += {@code step}; then a jump to a spin loop. */
+    static void putCountingLoop(JitHarness h, int step) {
+        h.put(PC, addi(5, 5, 1), addi(7, 7, step), blt(5, 6, -8), jal(0, 0x100));
+        h.put(PC + 12 + 0x100, jal(0, 0));
+        h.hart.regs[6] = 1000;
+        h.hart.pc = PC;
+    }
+
+    /**
+     * Warm start: a run saves the regions it installed as the guest's hot list; the next run
+     * loads them ahead and runs them compiled from their first execution, although their
+     * counters never reach the threshold. When the guest's code has changed since, the
+     * recipe still names the spot but the region's IR differs: it is compiled anew, and the
+     * new code runs.
+     */
+    @Test
+    void aWarmStartRunsLastRunsHotRegionsCompiledFromTheirFirstExecution(@TempDir Path dir) throws Exception {
+        JitCompiler first = new JitCompiler(new CodeCache(100, disk(dir)));
+        first.warmStart("guest");
+        try (JitHarness h = new JitHarness(first, 10)) {
+            putCountingLoop(h, 2);
+            h.interp.run(10_000);
+            assertEquals(2000, h.hart.regs[7]);
+            assertEquals(0, h.interp.warmStarts());
+            first.saveHotList();
+        }
+
+        for (int step : new int[] {2, 3}) {
+            CodeCache cache = new CodeCache(100, disk(dir));
+            JitCompiler warm = new JitCompiler(cache);
+            warm.warmStart("guest");
+            warm.awaitWarmStart();
+            assertEquals(2, warm.preloadedRegions(), warm.stats()); // the loop and the spin at the end
+            try (JitHarness h = new JitHarness(warm, Long.MAX_VALUE)) { // never by counting
+                putCountingLoop(h, step);
+                h.interp.run(10_000);
+                assertEquals(1000L * step, h.hart.regs[7], "step " + step);
+                assertEquals(2, h.interp.warmStarts(), "step " + step);
+                assertEquals(2, warm.compiledBlocks(), warm.stats());
+                assertEquals(step == 2 ? 2 : 1, cache.memoryHits(), warm.stats()); // the preloaded classes
+                assertEquals(step == 2 ? 0 : 1, cache.misses(), warm.stats());     // changed code: compiled
+            }
+        }
+
+        // Another guest (another profile) starts cold.
+        JitCompiler other = new JitCompiler(new CodeCache(100, disk(dir)));
+        other.warmStart("another guest");
+        other.awaitWarmStart();
+        assertEquals(0, other.preloadedRegions());
+        Stream.of(first, other).forEach(JitCompiler::shutdown);
+    }
 }

@@ -29,9 +29,14 @@ final class JitHarness implements AutoCloseable {
 
     /** With {@code jit} attached synchronously at threshold 0. */
     JitHarness(JitCompiler jit) {
+        this(jit, 0);
+    }
+
+    /** With {@code jit} attached synchronously at {@code threshold}. */
+    JitHarness(JitCompiler jit, long threshold) {
         this(false, 1 << 20, null);
         this.jitAttached = jit;
-        interp.setCompiler(jit.synchronous(), 0);
+        interp.setCompiler(jit.synchronous(), threshold);
     }
 
     /** A compiler attached by {@link #JitHarness(JitCompiler)}, shut down on close. */

@@ -50,10 +50,22 @@ public record JitOptions(Mode mode, long threshold, CodeCache cache) {
 
     /** Attaches a new compiler to {@code interp} as configured; returns it (null when off). */
     public JitCompiler attach(Interpreter interp) {
+        return attach(interp, null);
+    }
+
+    /**
+     * As {@link #attach(Interpreter)}, and with a code cache on disk starts a warm start for
+     * the guest named by {@code profile} (see {@link GuestProfile}; null: none). The machine
+     * calls {@link JitCompiler#saveHotList()} when it closes.
+     */
+    public JitCompiler attach(Interpreter interp, String profile) {
         if (mode == Mode.OFF) {
             return null;
         }
         JitCompiler jit = new JitCompiler(cache);
+        if (profile != null && mode == Mode.ON) {
+            jit.warmStart(profile);
+        }
         if (mode == Mode.ALWAYS) {
             interp.setCompiler(jit.synchronous(), 0);
         } else {

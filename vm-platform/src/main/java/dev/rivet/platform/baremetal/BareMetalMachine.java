@@ -7,12 +7,15 @@ import dev.rivet.core.riscv.CodePageMap;
 import dev.rivet.core.riscv.Hart;
 import dev.rivet.interp.Interpreter;
 import dev.rivet.jit.JitCompiler;
+import dev.rivet.platform.GuestProfile;
 import dev.rivet.platform.JitOptions;
 import dev.rivet.platform.boot.ElfImage;
 import dev.rivet.platform.boot.ElfSegment;
 import dev.rivet.platform.htif.Htif;
 
+import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.util.Optional;
 
 /**
@@ -69,7 +72,7 @@ public final class BareMetalMachine implements AutoCloseable {
             this.hart = new Hart(0, bus, codePages);
             hart.reset(image.entry());
             this.interpreter = new Interpreter(hart);
-            this.jit = jitOptions.attach(interpreter);
+            this.jit = jitOptions.attach(interpreter, jitOptions.cache() == null ? null : profile(image, ramSize));
             Optional<Long> to = image.symbol("tohost");
             Optional<Long> from = image.symbol("fromhost");
             if (to.isPresent() && ram.contains(to.get(), 8)) {
@@ -82,6 +85,17 @@ public final class BareMetalMachine implements AutoCloseable {
             ram.close();
             throw e;
         }
+    }
+
+    /** The warm-start profile of a program: its loaded segments and entry point. */
+    private static String profile(ElfImage image, long ramSize) {
+        ByteArrayOutputStream all = new ByteArrayOutputStream();
+        for (ElfSegment s : image.segments()) {
+            all.writeBytes(ByteBuffer.allocate(16).putLong(s.physAddr()).putLong(s.memSize()).array());
+            all.writeBytes(s.data());
+        }
+        all.writeBytes(ByteBuffer.allocate(8).putLong(image.entry()).array());
+        return GuestProfile.of("baremetal", ramSize, all.toByteArray());
     }
 
     /** True when the program has a {@code tohost} symbol, i.e. it can end its own run. */
@@ -111,6 +125,7 @@ public final class BareMetalMachine implements AutoCloseable {
     @Override
     public void close() {
         if (jit != null) {
+            jit.saveHotList();
             jit.shutdown();
         }
         ram.close();

@@ -7,6 +7,7 @@ import dev.rivet.jit.CodeCache;
 import dev.rivet.jit.JitCompiler;
 import dev.rivet.platform.JitOptions;
 import dev.rivet.interp.BlockCache;
+import dev.rivet.interp.Interpreter;
 import dev.rivet.platform.baremetal.BareMetalMachine;
 import dev.rivet.platform.boot.BootException;
 import dev.rivet.platform.boot.ElfFormatException;
@@ -173,9 +174,10 @@ final class RunCommand implements Callable<Integer> {
         return EXIT_BUDGET;
     }
 
-    private void printJitStats(PrintStream err, JitCompiler jit) {
+    private void printJitStats(PrintStream err, JitCompiler jit, Interpreter interp) {
         if (jit != null) {
-            err.println("vmctl: " + jit.stats());
+            err.println("vmctl: " + jit.stats() + (interp.warmStarts() > 0
+                    ? "; " + interp.warmStarts() + " regions warm-started at their first execution" : ""));
         }
     }
 
@@ -240,7 +242,7 @@ final class RunCommand implements Callable<Integer> {
             vmctl.console.flush();
             if (stats) {
                 printStats(err, r.instructions(), ns, m.interpreter().cache());
-                printJitStats(err, m.jit());
+                printJitStats(err, m.jit(), m.interpreter());
             }
             return switch (r.ending()) {
                 case POWEROFF, STOPPED, REBOOT -> 0;
@@ -325,7 +327,7 @@ final class RunCommand implements Callable<Integer> {
             vmctl.console.flush();
             if (stats) {
                 printStats(err, r.instructions(), ns, m.interpreter().cache());
-                printJitStats(err, m.jit());
+                printJitStats(err, m.jit(), m.interpreter());
             }
             return r.exited() ? r.exitCode() : budgetExhausted(err, r.instructions());
         }

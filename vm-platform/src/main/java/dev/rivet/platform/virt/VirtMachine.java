@@ -23,6 +23,7 @@ import dev.rivet.devices.timer.Clint;
 import dev.rivet.devices.uart.Ns16550a;
 import dev.rivet.interp.Interpreter;
 import dev.rivet.jit.JitCompiler;
+import dev.rivet.platform.GuestProfile;
 import dev.rivet.platform.JitOptions;
 import dev.rivet.platform.boot.BootException;
 import dev.rivet.platform.sbi.BuiltinSbi;
@@ -120,7 +121,8 @@ public final class VirtMachine implements AutoCloseable, SbiPlatform {
             hart.attachTime(timers);
             interp = new Interpreter(hart);
             interp.setTimers(timers);
-            jit = config.jit().attach(interp);
+            jit = config.jit().attach(interp, config.jit().cache() == null ? null
+                    : GuestProfile.of("virt", config.ramSize(), config.kernel(), config.initrd(), config.firmware()));
 
             IrqLine[] plicOut = {pending(MIP_MEIP), externalSeip()};
             plic = new Plic(PLIC_SOURCES, 2, plicOut, config.log());
@@ -355,6 +357,7 @@ public final class VirtMachine implements AutoCloseable, SbiPlatform {
     @Override
     public void close() {
         if (jit != null) {
+            jit.saveHotList();
             jit.shutdown();
         }
         ram.close();

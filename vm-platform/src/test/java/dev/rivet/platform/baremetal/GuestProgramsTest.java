@@ -1,6 +1,7 @@
 package dev.rivet.platform.baremetal;
 
 import dev.rivet.core.bus.GuestErrorLog;
+import dev.rivet.jit.CodeCache;
 import dev.rivet.platform.JitOptions;
 import dev.rivet.platform.boot.ElfLoader;
 import org.junit.jupiter.api.DynamicTest;
@@ -34,12 +35,17 @@ class GuestProgramsTest {
     }
 
     /**
+     * The boots of a JIT run share one code cache, as a test library that boots the same
+     * guest again and again should: each region is compiled once per test JVM.
+     */
+    static final CodeCache SHARED_CODE = new CodeCache(CodeCache.DEFAULT_MEMORY_ENTRIES, null);
+    /**
      * The JIT setting for the ordinary runs: off unless {@code -Drivet.jit=on|always} (to
      * run the whole suite on the JIT by hand).
      */
     static final JitOptions JIT = switch (System.getProperty("rivet.jit", "off")) {
-        case "on" -> JitOptions.ON;
-        case "always" -> JitOptions.ALWAYS;
+        case "on" -> JitOptions.ON.withCache(SHARED_CODE);
+        case "always" -> JitOptions.ALWAYS.withCache(SHARED_CODE);
         default -> JitOptions.OFF;
     };
 
@@ -173,5 +179,38 @@ class GuestProgramsTest {
             }
         }
         assertEquals(want.size(), got.size(), "line count");
+    }
+
+    /**
+     * Machines of one JVM that share a code cache (a test suite booting the same guest again
+     * and again) compile each region once: the later machines take every region from it.
+     */
+    @Test
+    void machinesSharingACodeCacheCompileEachRegionOnce(@TempDir Path dir) throws Exception {
+        Path elf = dir.resolve("demo.elf");
+        try (var in = BareMetalMachine.class.getResourceAsStream("/dev/rivet/platform/demo/demo.elf")) {
+            Files.copy(in, elf);
+        }
+        CodeCache shared = new CodeCache(CodeCache.DEFAULT_MEMORY_ENTRIES, null);
+        JitOptions jit = JitOptions.ALWAYS.withCache(shared);
+        String firstConsole = null;
+        long firstMisses = 0;
+        for (int machine = 0; machine < 3; machine++) {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            try (BareMetalMachine m = new BareMetalMachine(ElfLoader.read(elf), 64 << 20, out, GuestErrorLog.SILENT, jit)) {
+                assertTrue(m.run(BUDGET).exited());
+                long compiled = m.jit().compiledBlocks();
+                assertTrue(compiled > 10, m.jit().stats());
+                if (machine == 0) {
+                    firstConsole = out.toString(StandardCharsets.UTF_8);
+                    firstMisses = shared.misses();
+                    assertEquals(compiled, firstMisses + m.jit().cachedRegions(), m.jit().stats());
+                } else {
+                    assertEquals(firstConsole, out.toString(StandardCharsets.UTF_8));
+                    assertEquals(compiled, m.jit().cachedRegions(), m.jit().stats());
+                    assertEquals(firstMisses, shared.misses(), "nothing compiled again");
+                }
+            }
+        }
     }
 }

@@ -65,7 +65,10 @@ class VmctlTest {
         assertNoStackTrace(neg);
     }
 
-    /** A second run takes its compiled code from the on-disk cache the first one filled. */
+    /**
+     * A second run takes its compiled code from the on-disk cache the first one filled, and
+     * (JIT on) warm-starts the regions the first run found hot.
+     */
     @Test
     void theSecondRunLoadsCompiledCodeFromTheCache(@TempDir Path dir) throws Exception {
         String elf = GUEST.resolve("sort_hash.elf").toString();
@@ -78,6 +81,16 @@ class VmctlTest {
         assertEquals(cold.out(), warm.out());
         assertTrue(warm.err().matches("(?s).* [1-9][0-9]* from the code cache: 0 memory hits, [1-9][0-9]* disk hits, .*"),
                 warm.err());
+        // With the JIT on (by counters), a run leaves a hot list; the next run of the same
+        // program loads those regions ahead and starts them at their first execution.
+        Outcome hot = vmctl("run", "--demo", "--aot-cache-dir", cache.toString(), "--stats");
+        assertEquals(0, hot.status(), hot.err());
+        assertFalse(hot.err().contains("warm-started"), hot.err());
+        Outcome warmStart = vmctl("run", "--demo", "--aot-cache-dir", cache.toString(), "--stats");
+        assertEquals(0, warmStart.status(), warmStart.err());
+        assertEquals(hot.out(), warmStart.out());
+        assertTrue(warmStart.err().matches("(?s).* [1-9][0-9]* preloaded for a warm start; [1-9][0-9]* regions warm-started.*"),
+                warmStart.err());
         Outcome ro = vmctl("run", "--bios", elf, "--aot-cache=ro", "--aot-cache-dir", dir.resolve("none").toString());
         assertEquals(0, ro.status(), ro.err());
         assertFalse(Files.exists(dir.resolve("none")), "read-only creates nothing");

@@ -1,5 +1,6 @@
 package dev.rivet.platform.virt;
 
+import dev.rivet.jit.CodeCache;
 import dev.rivet.platform.JitOptions;
 import dev.rivet.platform.boot.KernelImage;
 
@@ -32,10 +33,15 @@ final class GuestBoot {
     boolean deterministic = true;
     boolean noReboot = true;
     long ram = 512L << 20;
+    /**
+     * The boots of a JIT run share one code cache, as a test library that boots the same
+     * guest again and again should: each region is compiled once per test JVM.
+     */
+    static final CodeCache SHARED_CODE = new CodeCache(CodeCache.DEFAULT_MEMORY_ENTRIES, null);
     /** Off unless {@code -Drivet.jit=on|always} (to run the boot tests on the JIT by hand). */
     JitOptions jit = switch (System.getProperty("rivet.jit", "off")) {
-        case "on" -> JitOptions.ON;
-        case "always" -> JitOptions.ALWAYS;
+        case "on" -> JitOptions.ON.withCache(SHARED_CODE);
+        case "always" -> JitOptions.ALWAYS.withCache(SHARED_CODE);
         default -> JitOptions.OFF;
     };
     /** The JIT's counters after {@link #run()}, or null when it was off. */
