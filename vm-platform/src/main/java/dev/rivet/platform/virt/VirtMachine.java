@@ -16,6 +16,7 @@ import dev.rivet.core.time.Timer;
 import dev.rivet.core.time.TimerQueue;
 import dev.rivet.devices.fwcfg.FwCfg;
 import dev.rivet.devices.intc.Plic;
+import dev.rivet.devices.pci.PcieHost;
 import dev.rivet.devices.rom.Rom;
 import dev.rivet.devices.rtc.GoldfishRtc;
 import dev.rivet.devices.syscon.SifiveTest;
@@ -92,6 +93,7 @@ public final class VirtMachine implements AutoCloseable, SbiPlatform {
     private final SifiveTest test;
     private final Rom rom;
     private final FwCfg fwCfg;
+    private final PcieHost pcie;
     private final Timer sbiTimer;
     private final BuiltinSbi sbi;
     private final Object consoleLock = new Object();
@@ -143,6 +145,13 @@ public final class VirtMachine implements AutoCloseable, SbiPlatform {
             }, config.log());
             rom = new Rom("mrom", (int) MROM.size, config.log());
             fwCfg = new FwCfg(ram, config.log());
+            IrqLine[] intx = new IrqLine[PcieHost.INTX_LINES];
+            for (int i = 0; i < intx.length; i++) {
+                intx[i] = plic.source(PCIE_IRQ + i);
+            }
+            PcieHost.Layout pci = new PcieHost.Layout(PCIE_ECAM.base, PCIE_ECAM.size, PCIE_PIO.base, PCIE_PIO.size,
+                    PCIE_MMIO.base, PCIE_MMIO.size, pcieMmioHighBase(config.ramSize()), PCIE_MMIO_HIGH_SIZE);
+            pcie = new PcieHost(pci, intx, config.log());
 
             bus.map(MROM.base, MROM.size, rom);
             bus.map(TEST.base, TEST.size, test);
@@ -151,6 +160,10 @@ public final class VirtMachine implements AutoCloseable, SbiPlatform {
             bus.map(PLIC.base, PLIC.size, plic);
             bus.map(UART0.base, UART0.size, uart);
             bus.map(FW_CFG.base, FW_CFG.size, fwCfg);
+            bus.map(pci.ecamBase(), pci.ecamSize(), pcie.ecam());
+            bus.map(pci.pioBase(), pci.pioSize(), pcie.pioWindow());
+            bus.map(pci.mmioBase(), pci.mmioSize(), pcie.mmioWindow());
+            bus.map(pci.mmio64Base(), pci.mmio64Size(), pcie.mmio64Window());
             bus.freeze();
 
             sbiTimer = timers.create(() -> hart.setPending(MIP_STIP));
@@ -271,6 +284,7 @@ public final class VirtMachine implements AutoCloseable, SbiPlatform {
         rtc.addTo(soc, RTC.base, RTC.size, RTC_IRQ, plicPhandle);
         test.addTo(soc, root, TEST.base, TEST.size);
         fwCfg.addTo(root, FW_CFG.base, FW_CFG.size); // QEMU puts fw-cfg at the root, not under /soc
+        pcie.addTo(soc, plicPhandle, PCIE_IRQ);
         return fdt.toBlob();
     }
 
@@ -325,6 +339,7 @@ public final class VirtMachine implements AutoCloseable, SbiPlatform {
         rtc.reset();
         test.reset();
         fwCfg.reset();
+        pcie.reset();
         plic.reset();
         sbiTimer.cancel();
         interp.cache().flush();

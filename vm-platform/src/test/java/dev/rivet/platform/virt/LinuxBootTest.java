@@ -155,16 +155,24 @@ class LinuxBootTest {
         assertEquals(VirtMachine.Ending.POWEROFF, r.ending(), out);
     }
 
-    /** The team's reference guest (../shared/guest/riscv64) boots both ways too. */
+    /**
+     * The team's reference guest (../shared/guest/riscv64) boots both ways too, and its PCI
+     * driver enumerates the board's PCIe host.
+     */
     @Test
     void referenceGuestBootsWithBuiltinSbiAndWithOpenSbi() throws Exception {
         for (boolean openSbi : new boolean[] {false, true}) {
-            GuestBoot g = new GuestBoot().guest(GuestBoot.REFERENCE).vmtest("echo \"uname-m: $(uname -m)\"\n");
+            GuestBoot g = new GuestBoot().guest(GuestBoot.REFERENCE).vmtest("""
+                    echo "uname-m: $(uname -m)"
+                    echo "pci: $(lspci | tr '\\n' ';')"
+                    """);
             if (openSbi) {
                 g.firmware = Files.readAllBytes(Path.of("/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin"));
             }
             VirtMachine.Result r = g.run();
             assertEquals("riscv64", field(g.console(), "uname-m"));
+            // Linux's generic ECAM driver found the PCIe host and enumerated its bridge.
+            assertEquals("00:00.0 Class 0600: 1b36:0008;", field(g.console(), "pci"), g.tail());
             assertEquals(openSbi, g.console().contains("OpenSBI"), g.tail());
             assertEquals(VirtMachine.Ending.POWEROFF, r.ending());
         }
