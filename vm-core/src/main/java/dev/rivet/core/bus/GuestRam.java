@@ -6,6 +6,7 @@ import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
+import java.nio.ByteBuffer;
 
 /**
  * Guest physical RAM: one off-heap, zero-filled {@link MemorySegment} at a fixed guest
@@ -164,6 +165,33 @@ public final class GuestRam implements AutoCloseable {
     public void load(long addr, byte[] data, int from, int len) {
         observe(addr, len);
         MemorySegment.copy(data, from, segment, I8, addr - base, len);
+    }
+
+    /**
+     * Copies {@code src}'s remaining bytes into guest RAM at {@code addr} (advancing its
+     * position); the caller checked the range with {@link #contains}. Observed, like
+     * {@link #load(long, byte[], int, int)}: device DMA goes through here.
+     */
+    public void load(long addr, ByteBuffer src) {
+        int len = src.remaining();
+        observe(addr, len);
+        if (src.hasArray()) {
+            MemorySegment.copy(src.array(), src.arrayOffset() + src.position(), segment, I8, addr - base, len);
+        } else {
+            MemorySegment.copy(MemorySegment.ofBuffer(src), 0, segment, addr - base, len);
+        }
+        src.position(src.position() + len);
+    }
+
+    /**
+     * A writable view of {@code [addr, addr+len)} for a host component that fills guest
+     * memory in place (a disk read straight into a guest buffer). The range is observed
+     * now, before the caller writes through the view; the caller checked it with
+     * {@link #contains}.
+     */
+    public ByteBuffer writableView(long addr, int len) {
+        observe(addr, len);
+        return segment.asSlice(addr - base, len).asByteBuffer();
     }
 
     public long read(long offset, int size) {

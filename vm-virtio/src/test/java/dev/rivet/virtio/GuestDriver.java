@@ -1,0 +1,364 @@
+package dev.rivet.virtio;
+
+import dev.rivet.core.bus.Bus;
+import dev.rivet.core.bus.DmaException;
+import dev.rivet.core.bus.DmaView;
+import dev.rivet.core.bus.GuestRam;
+import dev.rivet.core.irq.IrqLine;
+import dev.rivet.virtio.mmio.VirtioMmio;
+
+import java.time.Duration;
+import java.util.ArrayDeque;
+
+import static dev.rivet.virtio.mmio.VirtioMmio.*;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * Plays Linux's virtio_mmio and virtio_ring drivers (drivers/virtio/virtio_mmio.c,
+ * virtio_ring.c) against a {@link VirtioMmio} over a small guest RAM: negotiates features,
+ * lays out split rings in RAM, adds direct and indirect chains, kicks, and reads used
+ * entries back. All register traffic goes through {@link Bus#readDevice}/{@link Bus#writeDevice},
+ * as a hart's would. Hostile tests use the raw ring accessors to break the rules on purpose.
+ */
+public final class GuestDriver {
+    public static final long RAM_BASE = 0x8000_0000L;
+    public static final long RAM_SIZE = 4 << 20;
+
+    /** An interrupt wire that remembers its level. */
+    public static final class Wire implements IrqLine {
+        public volatile boolean level;
+
+        @Override
+        public void set(boolean l) {
+            level = l;
+        }
+    }
+
+    public final GuestRam ram;
+    public final DmaView dma;
+    public final VirtioMmio mmio;
+    public final Wire irq;
+    private long next;
+
+    public GuestDriver(GuestRam ram, VirtioMmio mmio, Wire irq) {
+        this.ram = ram;
+        this.dma = new DmaView(ram);
+        this.mmio = mmio;
+        this.irq = irq;
+        this.next = ram.base() + 0x1000;
+    }
+
+    public long read(int reg) {
+        return Bus.readDevice(mmio, reg, 4);
+    }
+
+    public void write(int reg, long v) {
+        Bus.writeDevice(mmio, reg, 4, v);
+    }
+
+    public int status() {
+        return (int) read(STATUS);
+    }
+
+    /** Bump allocator over guest RAM (never freed; tests are short). */
+    public long alloc(long len, int align) {
+        long a = (next + align - 1) & -(long) align;
+        next = a + len;
+        assertTrue(next <= ram.base() + ram.size(), "test RAM exhausted");
+        return a;
+    }
+
+    /** vm_get_features. */
+    public long offered() {
+        write(DEVICE_FEATURES_SEL, 1);
+        long hi = read(DEVICE_FEATURES);
+        write(DEVICE_FEATURES_SEL, 0);
+        return hi << 32 | read(DEVICE_FEATURES);
+    }
+
+    /** vm_finalize_features. */
+    public void writeFeatures(long f) {
+        write(DRIVER_FEATURES_SEL, 1);
+        write(DRIVER_FEATURES, f >>> 32);
+        write(DRIVER_FEATURES_SEL, 0);
+        write(DRIVER_FEATURES, f & 0xFFFF_FFFFL);
+    }
+
+    public void addStatus(int bits) {
+        write(STATUS, status() | bits);
+    }
+
+    /**
+     * virtio_dev_probe up to FEATURES_OK: reset, ACKNOWLEDGE, DRIVER, accept
+     * {@code wanted ∩ offered} plus VERSION_1, FEATURES_OK, and check it stuck.
+     */
+    public long negotiate(long wanted) {
+        assertEquals(MAGIC, read(MAGIC_VALUE));
+        assertEquals(2, read(VERSION));
+        write(STATUS, 0);
+        addStatus(Virtio.STATUS_ACKNOWLEDGE);
+        addStatus(Virtio.STATUS_DRIVER);
+        long f = (offered() & wanted) | Virtio.bit(Virtio.F_VERSION_1);
+        writeFeatures(f);
+        addStatus(Virtio.STATUS_FEATURES_OK);
+        assertTrue((status() & Virtio.STATUS_FEATURES_OK) != 0, "FEATURES_OK refused");
+        return f;
+    }
+
+    public void driverOk() {
+        addStatus(Virtio.STATUS_DRIVER_OK);
+    }
+
+    /** vm_interrupt: reads InterruptStatus, acknowledges it, returns it. */
+    public int takeInterrupt() {
+        int isr = (int) read(INTERRUPT_STATUS);
+        write(INTERRUPT_ACK, isr);
+        return isr;
+    }
+
+    /** vm_setup_vq with rings allocated in RAM. */
+    public DriverQueue queue(int index, int size) {
+        long desc = alloc(16L * size, 16);
+        long avail = alloc(6 + 2L * size, 2);
+        long used = alloc(6 + 8L * size, 4);
+        return queue(index, size, desc, avail, used);
+    }
+
+    /** vm_setup_vq with the given ring addresses (hostile tests pass bad ones). */
+    public DriverQueue queue(int index, int size, long desc, long avail, long used) {
+        write(QUEUE_SEL, index);
+        assertEquals(0, read(QUEUE_READY), "queue already set up");
+        write(QUEUE_NUM, size);
+        write(QUEUE_DESC_LOW, desc & 0xFFFF_FFFFL);
+        write(QUEUE_DESC_HIGH, desc >>> 32);
+        write(QUEUE_DRIVER_LOW, avail & 0xFFFF_FFFFL);
+        write(QUEUE_DRIVER_HIGH, avail >>> 32);
+        write(QUEUE_DEVICE_LOW, used & 0xFFFF_FFFFL);
+        write(QUEUE_DEVICE_HIGH, used >>> 32);
+        write(QUEUE_READY, 1);
+        return new DriverQueue(index, size, desc, avail, used);
+    }
+
+    /** A buffer of a chain: guest address, length, and whether the device writes it. */
+    public record Buf(long addr, long len, boolean writable) {
+        public static Buf out(long addr, long len) {
+            return new Buf(addr, len, false);
+        }
+
+        public static Buf in(long addr, long len) {
+            return new Buf(addr, len, true);
+        }
+    }
+
+    /** One used ring element. */
+    public record Used(int id, int len) {
+    }
+
+    /** The driver's side of one split virtqueue. */
+    public final class DriverQueue {
+        public final int index;
+        public final int size;
+        public final long desc, avail, used;
+        private final ArrayDeque<Integer> free = new ArrayDeque<>();
+        private final int[] chainLen;
+        private int availIdx;
+        private int lastUsed;
+
+        DriverQueue(int index, int size, long desc, long avail, long used) {
+            this.index = index;
+            this.size = size;
+            this.desc = desc;
+            this.avail = avail;
+            this.used = used;
+            this.chainLen = new int[Math.max(size, 1)];
+            for (int i = 0; i < size; i++) {
+                free.add(i);
+            }
+        }
+
+        // ---- virtqueue_add_split ----
+
+        /** Adds a direct chain and makes it available (does not kick); returns its head. */
+        public int add(Buf... bufs) {
+            assertTrue(free.size() >= bufs.length, "ring full");
+            int[] ids = new int[bufs.length];
+            for (int i = 0; i < bufs.length; i++) {
+                ids[i] = free.poll();
+            }
+            for (int i = 0; i < bufs.length; i++) {
+                boolean last = i == bufs.length - 1;
+                setDesc(ids[i], bufs[i].addr, bufs[i].len,
+                        (bufs[i].writable ? Virtqueue.DESC_F_WRITE : 0) | (last ? 0 : Virtqueue.DESC_F_NEXT),
+                        last ? 0 : ids[i + 1]);
+            }
+            chainLen[ids[0]] = bufs.length;
+            publish(ids[0]);
+            return ids[0];
+        }
+
+        /** Adds a chain through one indirect table (allocated in RAM); returns its head. */
+        public int addIndirect(Buf... bufs) {
+            long table = alloc(16L * bufs.length, 16);
+            for (int i = 0; i < bufs.length; i++) {
+                boolean last = i == bufs.length - 1;
+                rawDesc(table, i, bufs[i].addr, bufs[i].len,
+                        (bufs[i].writable ? Virtqueue.DESC_F_WRITE : 0) | (last ? 0 : Virtqueue.DESC_F_NEXT),
+                        last ? 0 : i + 1);
+            }
+            int head = free.poll();
+            setDesc(head, table, 16L * bufs.length, Virtqueue.DESC_F_INDIRECT, 0);
+            chainLen[head] = 1;
+            publish(head);
+            return head;
+        }
+
+        /** virtqueue_notify. */
+        public void kick() {
+            write(QUEUE_NOTIFY, index);
+        }
+
+        /** virtqueue_kick_prepare with EVENT_IDX: does the device want a notification after adding since {@code old}? */
+        public boolean kickNeeded(int old) {
+            int event = u16(used + 4 + 8L * size);
+            return ((availIdx - event - 1) & 0xFFFF) < ((availIdx - old) & 0xFFFF);
+        }
+
+        public int availIdx() {
+            return availIdx;
+        }
+
+        /** virtqueue_get_buf: the next used element, or null; frees its descriptors. */
+        public Used poll() {
+            if (usedIdx() == lastUsed) {
+                return null;
+            }
+            long e = used + 4 + 8L * (lastUsed & (size - 1));
+            Used u = new Used(u32(e), u32(e + 4));
+            lastUsed = (lastUsed + 1) & 0xFFFF;
+            if (u.id >= 0 && u.id < size) {
+                reclaim(u.id);
+            }
+            return u;
+        }
+
+        private void reclaim(int head) {
+            int id = head;
+            for (int i = 0; i < chainLen[head]; i++) {
+                free.add(id);
+                id = u16(desc + 16L * id + 14);
+            }
+        }
+
+        /** Polls until a used element arrives (the device may work on another thread). */
+        public Used await(Duration timeout) {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            for (;;) {
+                Used u = poll();
+                if (u != null) {
+                    return u;
+                }
+                if (System.nanoTime() > deadline) {
+                    fail("no used element on queue " + index + " within " + timeout);
+                }
+                Thread.onSpinWait();
+            }
+        }
+
+        public Used await() {
+            return await(Duration.ofSeconds(10));
+        }
+
+        // ---- raw access for tests that misbehave on purpose ----
+
+        public void setDesc(int i, long addr, long len, int flags, int nextIdx) {
+            rawDesc(desc, i, addr, len, flags, nextIdx);
+        }
+
+        /** Puts {@code head} in the avail ring and publishes the new index. */
+        public void publish(int head) {
+            put16(avail + 4 + 2L * (availIdx & (size - 1)), head);
+            setAvailIdx((availIdx + 1) & 0xFFFF);
+        }
+
+        public void setAvailIdx(int idx) {
+            availIdx = idx;
+            put16(avail + 2, idx);
+        }
+
+        public void setAvailFlags(int flags) {
+            put16(avail, flags);
+        }
+
+        /** used_event: the driver wants an interrupt once the used index passes it. */
+        public void setUsedEvent(int v) {
+            put16(avail + 4 + 2L * size, v);
+        }
+
+        /** avail_event, written by the device. */
+        public int availEvent() {
+            return u16(used + 4 + 8L * size);
+        }
+
+        public int usedIdx() {
+            return u16(used + 2);
+        }
+    }
+
+    // ---- guest memory helpers ----
+
+    public void rawDesc(long table, int i, long addr, long len, int flags, int nextIdx) {
+        long d = table + 16L * i;
+        try {
+            dma.writeU64(d, addr);
+            dma.writeU32(d + 8, (int) len);
+            dma.writeU16(d + 12, flags);
+            dma.writeU16(d + 14, nextIdx);
+        } catch (DmaException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    public int u16(long addr) {
+        try {
+            return dma.readU16(addr);
+        } catch (DmaException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    public int u32(long addr) {
+        try {
+            return dma.readU32(addr);
+        } catch (DmaException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    public void put16(long addr, int v) {
+        try {
+            dma.writeU16(addr, v);
+        } catch (DmaException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    public void poke(long addr, byte[] data) {
+        try {
+            dma.write(addr, data, 0, data.length);
+        } catch (DmaException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    public byte[] peek(long addr, int len) {
+        byte[] b = new byte[len];
+        try {
+            dma.read(addr, b, 0, len);
+        } catch (DmaException e) {
+            throw new AssertionError(e);
+        }
+        return b;
+    }
+}
