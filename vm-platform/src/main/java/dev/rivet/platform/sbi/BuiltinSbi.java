@@ -12,7 +12,7 @@ import dev.rivet.core.riscv.Hart;
 public final class BuiltinSbi implements Hart.SupervisorCallHandler {
     // Extension IDs (spec chapter 3 onwards).
     static final long EXT_BASE = 0x10, EXT_TIME = 0x54494D45L, EXT_IPI = 0x735049L, EXT_RFENCE = 0x52464E43L,
-            EXT_HSM = 0x48534DL, EXT_SRST = 0x53525354L, EXT_DBCN = 0x4442434EL;
+            EXT_HSM = 0x48534DL, EXT_SRST = 0x53525354L, EXT_DBCN = 0x4442434EL, EXT_PMU = 0x504D55L;
     // Legacy extensions (chapter 5), one per function.
     static final long LEGACY_SET_TIMER = 0, LEGACY_PUTCHAR = 1, LEGACY_GETCHAR = 2, LEGACY_CLEAR_IPI = 3,
             LEGACY_SEND_IPI = 4, LEGACY_FENCE_I = 5, LEGACY_SFENCE_VMA = 6, LEGACY_SFENCE_VMA_ASID = 7,
@@ -126,8 +126,33 @@ public final class BuiltinSbi implements Hart.SupervisorCallHandler {
             return srst(h, fid);
         } else if (ext == EXT_DBCN) {
             return dbcn(h, fid);
+        } else if (ext == EXT_PMU) {
+            return pmu(h, fid);
         }
         return err(ERR_NOT_SUPPORTED);
+    }
+
+    /** The counters the PMU extension reports: cycle, time, instret (CSRs 0xC00-0xC02). */
+    static final int PMU_COUNTERS = 3;
+
+    /**
+     * The PMU extension (SBI spec chapter 11), as far as the hart has counters: the three
+     * fixed ones, reported as 64-bit hardware counters. No event can be programmed
+     * (config-matching says not supported), so perf has no hardware events, but Linux's
+     * PMU driver probes it and then grants user mode the time counter in scounteren, which
+     * is what the vDSO's clock_gettime reads. Without the extension Linux leaves
+     * scounteren at 0, and every user-mode rdtime is an illegal instruction.
+     */
+    private long[] pmu(Hart h, long fid) {
+        return switch ((int) fid) {
+            case 0 -> ok(PMU_COUNTERS); // num_counters
+            case 1 -> { // counter_get_info(idx): CSR number, width - 1 in bits 17:12, type 0 = hardware
+                long idx = h.x(A0);
+                yield idx >= 0 && idx < PMU_COUNTERS ? ok((0xC00 + idx) | (63L << 12)) : err(ERR_INVALID_PARAM);
+            }
+            case 3, 4 -> ok(0); // counter_start/stop: the fixed counters always count
+            default -> err(ERR_NOT_SUPPORTED); // config_matching, fw_read, snapshot, event info
+        };
     }
 
     private long[] base(Hart h, long fid) {
@@ -143,7 +168,7 @@ public final class BuiltinSbi implements Hart.SupervisorCallHandler {
 
     static boolean supported(long ext) {
         return ext == EXT_BASE || ext == EXT_TIME || ext == EXT_IPI || ext == EXT_RFENCE || ext == EXT_HSM
-                || ext == EXT_SRST || ext == EXT_DBCN || (ext >= 0 && ext <= LEGACY_SHUTDOWN);
+                || ext == EXT_SRST || ext == EXT_DBCN || ext == EXT_PMU || (ext >= 0 && ext <= LEGACY_SHUTDOWN);
     }
 
     private void setTimer(Hart h, long deadline) {
