@@ -146,7 +146,11 @@ final class CacheCommand implements Runnable {
 
     /** A JSON string literal for the path (RFC 8259 escaping). */
     static String json(Path p) {
-        String s = p.toString();
+        return json(p.toString());
+    }
+
+    /** A JSON string literal (RFC 8259 escaping). */
+    static String json(String s) {
         StringBuilder b = new StringBuilder(s.length() + 2).append('"');
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);

@@ -12,7 +12,7 @@ import java.io.PrintWriter;
  */
 @Command(name = "vmctl", mixinStandardHelpOptions = true, version = "rivet 0.1.0",
         description = "Rivet machine emulator.",
-        subcommands = {RunCommand.class, CacheCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {RunCommand.class, CacheCommand.class, DiskCommand.class, CommandLine.HelpCommand.class})
 public final class Vmctl implements Runnable {
     /** Exit status for bad command lines and unusable input files. */
     public static final int EXIT_USAGE = 2;
