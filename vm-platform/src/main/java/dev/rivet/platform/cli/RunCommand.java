@@ -14,7 +14,10 @@ import dev.rivet.platform.boot.ElfFormatException;
 import dev.rivet.platform.boot.ElfImage;
 import dev.rivet.platform.boot.ElfLoader;
 import dev.rivet.platform.boot.KernelImage;
+import dev.rivet.platform.disk.DiskFormat;
+import dev.rivet.platform.disk.DiskImages;
 import dev.rivet.platform.virt.VirtMachine;
+import dev.rivet.platform.virt.VirtioSpec;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -26,6 +29,10 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
 
 /** {@code vmctl run}: boots a machine. */
@@ -110,6 +117,67 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--aot-cache-dir", paramLabel = "DIR",
             description = "Where the code cache lives (default: $XDG_CACHE_HOME/rivet/code or ~/.cache/rivet/code).")
     Path aotCacheDir;
+
+    @Option(names = "--rng", paramLabel = "TRANSPORT", arity = "0..1", fallbackValue = "mmio",
+            description = "Attach a virtio-rng device (entropy from the host) over mmio (default) or pci.")
+    String rng;
+
+    @Option(names = "--drive", paramLabel = "file=PATH[,format=raw|qcow2][,readonly=on][,serial=S][,transport=mmio|pci]",
+            description = {"Attach a disk image as a virtio-blk disk (repeatable; the first is /dev/vda).",
+                    "The format is probed when not given; readonly=on opens the image read-only."})
+    List<String> drives = new ArrayList<>();
+
+    private static final Set<String> DRIVE_KEYS = new LinkedHashSet<>(
+            List.of("file", "format", "readonly", "serial", "transport"));
+
+    /**
+     * The VirtIO devices the flags ask for, in order, with their disk images opened. A bad
+     * flag is a usage error; an image that cannot be opened is a BootException.
+     */
+    private List<VirtioSpec> virtioSpecs() throws BootException {
+        List<VirtioSpec> specs = new ArrayList<>();
+        try {
+            for (String d : drives) {
+                DeviceOption o = DeviceOption.parse("--drive", d, false, DRIVE_KEYS);
+                String file = o.required("file");
+                DiskFormat format;
+                try {
+                    format = o.get("format", null) == null ? null : DiskFormat.parse(o.get("format", null));
+                } catch (IllegalArgumentException e) {
+                    throw new CommandLine.TypeConversionException("--drive: format must be raw or qcow2");
+                }
+                boolean readOnly = o.flag("readonly", false);
+                String serial = o.get("serial", null);
+                if (serial != null && serial.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 20) {
+                    throw new CommandLine.TypeConversionException("--drive: serial has at most 20 bytes");
+                }
+                VirtioSpec.Transport t = o.transport();
+                try {
+                    specs.add(new VirtioSpec.Disk(DiskImages.open(Path.of(file), format, readOnly), serial, t));
+                } catch (IOException e) {
+                    throw new BootException(Vmctl.oneLine(e));
+                }
+            }
+            if (rng != null) {
+                specs.add(new VirtioSpec.Rng(DeviceOption.transport("--rng", rng)));
+            }
+        } catch (BootException | RuntimeException e) {
+            for (VirtioSpec s : specs) {
+                if (s instanceof VirtioSpec.Disk disk) {
+                    try {
+                        disk.backend().close();
+                    } catch (IOException ignored) {
+                        // closing a read we never started; nothing was written
+                    }
+                }
+            }
+            if (e instanceof CommandLine.TypeConversionException tce) {
+                throw new CommandLine.ParameterException(spec.commandLine(), tce.getMessage());
+            }
+            throw e;
+        }
+        return specs;
+    }
 
     /** The on-disk code cache is capped at this many bytes (least recently used entries go first). */
     static final long AOT_CACHE_MAX_BYTES = 256L << 20;
@@ -267,7 +335,7 @@ final class RunCommand implements Callable<Integer> {
         return new VirtMachine.Config(memory, image.bytes(), image.imageSize(), rd, append, fw,
                 clock == ClockMode.deterministic, noReboot,
                 clock == ClockMode.deterministic ? 0 : System.currentTimeMillis() * 1_000_000L,
-                vmctl.console, msg -> vmctl.err.println("rivet: guest error: " + msg), jitOptions());
+                vmctl.console, msg -> vmctl.err.println("rivet: guest error: " + msg), jitOptions(), virtioSpecs());
     }
 
     /** The guest shipped in the repository: $RIVET_HOME/guest/riscv64 (./vmctl sets it). */

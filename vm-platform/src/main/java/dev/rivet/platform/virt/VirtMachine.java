@@ -2,6 +2,7 @@ package dev.rivet.platform.virt;
 
 import dev.rivet.core.bus.Bus;
 import dev.rivet.core.bus.GuestErrorLog;
+import dev.rivet.core.bus.DmaView;
 import dev.rivet.core.bus.GuestRam;
 import dev.rivet.core.fdt.Fdt;
 import dev.rivet.core.fdt.FdtNode;
@@ -29,9 +30,18 @@ import dev.rivet.platform.JitOptions;
 import dev.rivet.platform.boot.BootException;
 import dev.rivet.platform.sbi.BuiltinSbi;
 import dev.rivet.platform.sbi.SbiPlatform;
+import dev.rivet.virtio.VirtioDevice;
+import dev.rivet.virtio.blk.VirtioBlk;
+import dev.rivet.virtio.mmio.VirtioMmio;
+import dev.rivet.virtio.rng.VirtioRng;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 import static dev.rivet.platform.virt.VirtMemoryMap.*;
 
@@ -51,9 +61,24 @@ public final class VirtMachine implements AutoCloseable, SbiPlatform {
     /** Everything needed to build and boot the machine. */
     public record Config(long ramSize, byte[] kernel, long kernelSize, byte[] initrd, String cmdline,
                          byte[] firmware, boolean deterministic, boolean noReboot, long epochNanos,
-                         OutputStream console, GuestErrorLog log, JitOptions jit) {
+                         OutputStream console, GuestErrorLog log, JitOptions jit, List<VirtioSpec> virtio) {
         public Config {
             jit = jit == null ? JitOptions.OFF : jit;
+            virtio = virtio == null ? List.of() : List.copyOf(virtio);
+        }
+
+        /** Without VirtIO devices. */
+        public Config(long ramSize, byte[] kernel, long kernelSize, byte[] initrd, String cmdline,
+                      byte[] firmware, boolean deterministic, boolean noReboot, long epochNanos,
+                      OutputStream console, GuestErrorLog log, JitOptions jit) {
+            this(ramSize, kernel, kernelSize, initrd, cmdline, firmware, deterministic, noReboot, epochNanos,
+                    console, log, jit, List.of());
+        }
+
+        /** The same configuration with {@code devices} attached. */
+        public Config withVirtio(List<VirtioSpec> devices) {
+            return new Config(ramSize, kernel, kernelSize, initrd, cmdline, firmware, deterministic, noReboot,
+                    epochNanos, console, log, jit, devices);
         }
 
         /** Without a JIT setting: interpret only. */
@@ -94,6 +119,12 @@ public final class VirtMachine implements AutoCloseable, SbiPlatform {
     private final Rom rom;
     private final FwCfg fwCfg;
     private final PcieHost pcie;
+    /** The eight virtio-mmio slots, slot n at VIRTIO.base + n * 0x1000 on IRQ 1 + n. */
+    private final VirtioMmio[] virtioSlots = new VirtioMmio[VIRTIO_COUNT];
+    /** Runs device I/O (disk reads and writes) off the hart thread. */
+    private final ExecutorService io;
+    /** What the machine closes with itself: disk images and other host resources. */
+    private final List<AutoCloseable> owned = new ArrayList<>();
     private final Timer sbiTimer;
     private final BuiltinSbi sbi;
     private final Object consoleLock = new Object();
@@ -105,11 +136,22 @@ public final class VirtMachine implements AutoCloseable, SbiPlatform {
 
     public VirtMachine(Config config) throws BootException {
         this.config = config;
+        for (VirtioSpec spec : config.virtio()) {
+            if (spec instanceof VirtioSpec.Disk d) {
+                owned.add(d.backend()); // closed with the machine, or at once if it cannot be built
+            }
+        }
         if (config.ramSize() < MIN_RAM) {
+            closeOwned();
             throw new BootException(String.format("%d MiB of RAM is too little for Linux; give at least %d MiB",
                     config.ramSize() >> 20, MIN_RAM >> 20));
         }
         ram = new GuestRam(DRAM.base, config.ramSize());
+        io = Executors.newFixedThreadPool(2, r -> {
+            Thread t = new Thread(r, "rivet-io");
+            t.setDaemon(true);
+            return t;
+        });
         try {
             bus = new Bus(ram);
             bus.setGuestErrorLog(config.log());
@@ -160,6 +202,10 @@ public final class VirtMachine implements AutoCloseable, SbiPlatform {
             bus.map(PLIC.base, PLIC.size, plic);
             bus.map(UART0.base, UART0.size, uart);
             bus.map(FW_CFG.base, FW_CFG.size, fwCfg);
+            attachVirtio(config.virtio());
+            for (int i = 0; i < VIRTIO_COUNT; i++) {
+                bus.map(VIRTIO.base + i * VIRTIO.size, VIRTIO.size, virtioSlots[i]);
+            }
             bus.map(pci.ecamBase(), pci.ecamSize(), pcie.ecam());
             bus.map(pci.pioBase(), pci.pioSize(), pcie.pioWindow());
             bus.map(pci.mmioBase(), pci.mmioSize(), pcie.mmioWindow());
@@ -170,8 +216,51 @@ public final class VirtMachine implements AutoCloseable, SbiPlatform {
             sbi = config.firmware() == null ? new BuiltinSbi(this) : null;
             boot();
         } catch (BootException | RuntimeException e) {
+            closeOwned();
             ram.close();
             throw e;
+        }
+    }
+
+    /**
+     * Builds the VirtIO devices: MMIO ones into the slots from the highest address down, as
+     * QEMU fills them (its device tree lists the slots from the top, so Linux finds the first
+     * device first), the others empty (DeviceID 0, which Linux skips).
+     */
+    private void attachVirtio(List<VirtioSpec> specs) throws BootException {
+        DmaView dma = new DmaView(ram);
+        int next = VIRTIO_COUNT - 1;
+        for (VirtioSpec spec : specs) {
+            VirtioDevice device = switch (spec) {
+                case VirtioSpec.Disk d -> new VirtioBlk(d.backend(), io, d.serial());
+                case VirtioSpec.Rng r -> new VirtioRng(new SecureRandom());
+                case VirtioSpec.Share s -> throw new BootException("virtio-9p shares are not available yet");
+            };
+            if (spec.transport() != VirtioSpec.Transport.MMIO) {
+                throw new BootException(device.name() + ": the PCI transport is not available yet; use transport=mmio");
+            }
+            if (next < 0) {
+                throw new BootException("more than " + VIRTIO_COUNT + " virtio-mmio devices; put some on PCI");
+            }
+            int slot = next--;
+            virtioSlots[slot] = new VirtioMmio(device, dma, plic.source(VIRTIO_IRQ + slot), config.log());
+        }
+        for (int i = 0; i <= next; i++) {
+            virtioSlots[i] = VirtioMmio.emptySlot(plic.source(VIRTIO_IRQ + i), config.log());
+        }
+    }
+
+    private void closeOwned() {
+        for (AutoCloseable c : owned) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                config.log().guestError("closing " + c + ": " + e.getMessage());
+            }
+        }
+        owned.clear();
+        if (io != null) {
+            io.shutdownNow();
         }
     }
 
@@ -283,6 +372,9 @@ public final class VirtMachine implements AutoCloseable, SbiPlatform {
         uart.addTo(soc, UART0.base, UART0.size, UART0_IRQ, plicPhandle);
         rtc.addTo(soc, RTC.base, RTC.size, RTC_IRQ, plicPhandle);
         test.addTo(soc, root, TEST.base, TEST.size);
+        for (int i = VIRTIO_COUNT - 1; i >= 0; i--) { // QEMU's order: the first device's slot first
+            virtioSlots[i].addTo(soc, VIRTIO.base + i * VIRTIO.size, VIRTIO.size, VIRTIO_IRQ + i, plicPhandle);
+        }
         fwCfg.addTo(root, FW_CFG.base, FW_CFG.size); // QEMU puts fw-cfg at the root, not under /soc
         pcie.addTo(soc, plicPhandle, PCIE_IRQ);
         return fdt.toBlob();
@@ -340,6 +432,9 @@ public final class VirtMachine implements AutoCloseable, SbiPlatform {
         test.reset();
         fwCfg.reset();
         pcie.reset();
+        for (VirtioMmio slot : virtioSlots) {
+            slot.reset();
+        }
         plic.reset();
         sbiTimer.cancel();
         interp.cache().flush();
@@ -375,6 +470,12 @@ public final class VirtMachine implements AutoCloseable, SbiPlatform {
             jit.saveHotList();
             jit.shutdown();
         }
+        for (VirtioMmio slot : virtioSlots) {
+            if (slot != null) {
+                slot.reset(); // waits for device I/O in progress
+            }
+        }
+        closeOwned();
         ram.close();
     }
 

@@ -10,6 +10,8 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -44,6 +46,19 @@ final class GuestBoot {
         case "always" -> JitOptions.ALWAYS.withCache(SHARED_CODE);
         default -> JitOptions.OFF;
     };
+    /** Opens a VirtIO device for one boot (the machine closes what it opened). */
+    interface DeviceFactory {
+        VirtioSpec open() throws Exception;
+    }
+
+    /** The VirtIO devices each boot gets, in order (the first MMIO disk is vda). */
+    final List<DeviceFactory> devices = new ArrayList<>();
+
+    GuestBoot device(DeviceFactory f) {
+        devices.add(f);
+        return this;
+    }
+
     /** The JIT's counters after {@link #run()}, or null when it was off. */
     String jitStats;
 
@@ -92,8 +107,12 @@ final class GuestBoot {
                 }
             }
         };
+        List<VirtioSpec> specs = new ArrayList<>();
+        for (DeviceFactory f : devices) {
+            specs.add(f.open());
+        }
         return new VirtMachine(new VirtMachine.Config(ram, k.bytes(), k.imageSize(), rd, append, firmware,
-                deterministic, noReboot, EPOCH_NANOS, sink, msg -> guestErrors.append(msg).append('\n'), jit));
+                deterministic, noReboot, EPOCH_NANOS, sink, msg -> guestErrors.append(msg).append('\n'), jit, specs));
     }
 
     String console() {

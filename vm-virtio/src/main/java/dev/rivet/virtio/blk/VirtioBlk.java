@@ -134,6 +134,11 @@ public final class VirtioBlk implements VirtioDevice {
     private volatile boolean writeThrough;
 
     public VirtioBlk(BlockBackend backend, Executor executor) {
+        this(backend, executor, null);
+    }
+
+    /** With the serial GET_ID reports ({@code null}: the backend's). */
+    public VirtioBlk(BlockBackend backend, Executor executor, String serialNumber) {
         this.backend = Objects.requireNonNull(backend, "backend");
         this.executor = Objects.requireNonNull(executor, "executor");
         this.sectorSize = backend.sectorSize();
@@ -141,7 +146,7 @@ public final class VirtioBlk implements VirtioDevice {
             throw new IllegalArgumentException("backend sector size must be a power of two >= 512: " + sectorSize);
         }
         this.capacityBytes = backend.size() - backend.size() % sectorSize;
-        byte[] s = backend.serial().getBytes(StandardCharsets.UTF_8);
+        byte[] s = (serialNumber != null ? serialNumber : backend.serial()).getBytes(StandardCharsets.UTF_8);
         this.serial = java.util.Arrays.copyOf(s, Math.min(s.length, ID_BYTES));
         config.putU64(CFG_CAPACITY, capacityBytes / SECTOR)
                 .putU32(CFG_SEG_MAX, SEG_MAX)
