@@ -127,6 +127,13 @@ final class RunCommand implements Callable<Integer> {
                     "The format is probed when not given; readonly=on opens the image read-only."})
     List<String> drives = new ArrayList<>();
 
+    @Option(names = "--share", paramLabel = "DIR,tag=TAG[,readonly=on][,transport=mmio|pci]",
+            description = {"Share a host directory with the guest over virtio-9p (repeatable);",
+                    "in the guest: mount -t 9p -o trans=virtio,version=9p2000.L TAG /mnt"})
+    List<String> shares = new ArrayList<>();
+
+    private static final Set<String> SHARE_KEYS = new LinkedHashSet<>(List.of("path", "tag", "readonly", "transport"));
+
     private static final Set<String> DRIVE_KEYS = new LinkedHashSet<>(
             List.of("file", "format", "readonly", "serial", "transport"));
 
@@ -157,6 +164,18 @@ final class RunCommand implements Callable<Integer> {
                 } catch (IOException e) {
                     throw new BootException(Vmctl.oneLine(e));
                 }
+            }
+            for (String sh : shares) {
+                DeviceOption o = DeviceOption.parse("--share", sh, true, SHARE_KEYS);
+                Path dir = Path.of(o.required("path"));
+                if (!Files.isDirectory(dir)) {
+                    throw new BootException("--share " + dir + ": not a directory");
+                }
+                String tag = o.get("tag", null);
+                if (tag == null || tag.isEmpty()) {
+                    throw new CommandLine.TypeConversionException("--share: 'tag=' is required (the guest mounts by it)");
+                }
+                specs.add(new VirtioSpec.Share(dir, tag, o.flag("readonly", false), o.transport()));
             }
             if (rng != null) {
                 specs.add(new VirtioSpec.Rng(DeviceOption.transport("--rng", rng)));

@@ -33,6 +33,8 @@ import dev.rivet.platform.sbi.SbiPlatform;
 import dev.rivet.virtio.VirtioDevice;
 import dev.rivet.virtio.blk.VirtioBlk;
 import dev.rivet.virtio.mmio.VirtioMmio;
+import dev.rivet.virtio.p9.P9Server;
+import dev.rivet.virtio.p9.Virtio9p;
 import dev.rivet.virtio.rng.VirtioRng;
 
 import java.io.IOException;
@@ -234,7 +236,15 @@ public final class VirtMachine implements AutoCloseable, SbiPlatform {
             VirtioDevice device = switch (spec) {
                 case VirtioSpec.Disk d -> new VirtioBlk(d.backend(), io, d.serial());
                 case VirtioSpec.Rng r -> new VirtioRng(new SecureRandom());
-                case VirtioSpec.Share s -> throw new BootException("virtio-9p shares are not available yet");
+                case VirtioSpec.Share s -> {
+                    try {
+                        Virtio9p share = new Virtio9p(new P9Server(s.dir(), s.readOnly()), s.tag(), io);
+                        owned.add(share);
+                        yield share;
+                    } catch (IOException | IllegalArgumentException e) {
+                        throw new BootException("--share " + s.dir() + ": " + e.getMessage());
+                    }
+                }
             };
             if (spec.transport() != VirtioSpec.Transport.MMIO) {
                 throw new BootException(device.name() + ": the PCI transport is not available yet; use transport=mmio");

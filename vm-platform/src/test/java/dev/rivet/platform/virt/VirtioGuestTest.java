@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
@@ -84,5 +85,52 @@ class VirtioGuestTest {
         String report = new String(check.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(check.waitFor(60, TimeUnit.SECONDS));
         assertEquals(0, check.exitValue(), report);
+    }
+
+    /**
+     * virtio-9p: the guest mounts a read-write and a read-only share, reads a host file,
+     * writes files whose bytes the host then checks, renames inside the share, cannot read
+     * the host's file through a symlink planted in the share (the guest resolves it in its
+     * own namespace), and cannot write to the read-only share.
+     */
+    @Test
+    void hostDirectoriesAreSharedOver9p(@TempDir Path dir) throws Exception {
+        Path rw = Files.createDirectories(dir.resolve("rw")), ro = Files.createDirectories(dir.resolve("ro"));
+        Path secret = Files.writeString(dir.resolve("secret.txt"), "host secret\n");
+        Files.writeString(rw.resolve("in.txt"), "hello from the host\n");
+        Files.createSymbolicLink(rw.resolve("escape"), secret);
+        Files.writeString(ro.resolve("keep.txt"), "read only\n");
+        VirtioSpec.Transport t = VirtioSpec.Transport.MMIO;
+        GuestBoot g = new GuestBoot().guest(GuestBoot.REFERENCE).vmtest("""
+                mkdir -p /rw /ro
+                mount -t 9p -o trans=virtio,version=9p2000.L share /rw; echo "mount-rw: $?"
+                mount -t 9p -o trans=virtio,version=9p2000.L,ro keep /ro; echo "mount-ro: $?"
+                echo "in: $(cat /rw/in.txt)"
+                echo "escape: $(cat /rw/escape 2>/dev/null || echo refused)"
+                dd if=/dev/urandom of=/rw/big bs=64k count=32 2>/dev/null
+                echo "big-sum: $(sha256sum /rw/big | cut -d' ' -f1)"
+                mkdir /rw/d && echo moved > /rw/d/a && mv /rw/d/a /rw/d/b
+                echo "ro-keep: $(cat /ro/keep.txt)"
+                touch /ro/new 2>/dev/null; echo "ro-touch: $?"
+                umount /rw; umount /ro
+                """)
+                .device(() -> new VirtioSpec.Share(rw, "share", false, t))
+                .device(() -> new VirtioSpec.Share(ro, "keep", true, t));
+        assertEquals(VirtMachine.Ending.POWEROFF, g.run().ending(), g.tail());
+        String c = g.console();
+        assertEquals("0", field(c, "mount-rw"), g.tail());
+        assertEquals("0", field(c, "mount-ro"), g.tail());
+        assertEquals("hello from the host", field(c, "in"));
+        assertEquals("refused", field(c, "escape"));
+        assertEquals(sha256(Files.readAllBytes(rw.resolve("big"))), field(c, "big-sum"));
+        assertEquals(2L << 20, Files.size(rw.resolve("big")));
+        assertEquals("moved\n", Files.readString(rw.resolve("d").resolve("b")));
+        assertEquals("read only", field(c, "ro-keep"));
+        assertTrue(!field(c, "ro-touch").equals("0"), "the read-only share refused a new file");
+        assertTrue(!Files.exists(ro.resolve("new")));
+    }
+
+    static String sha256(byte[] data) throws Exception {
+        return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(data));
     }
 }
