@@ -200,6 +200,28 @@ class VmctlTest {
         }
     }
 
+    /** Device flags: typos, bad values, missing images and shares are one-line usage errors. */
+    @Test
+    void badDeviceFlagsAreUsageErrors(@TempDir Path dir) throws Exception {
+        Path disk = dir.resolve("d.raw");
+        assertEquals(0, vmctl("disk", "create", "-f", "raw", disk.toString(), "1M").status());
+        String[][] cases = {
+                {"--drive", "file=" + dir.resolve("missing.img"), "no such file"},
+                {"--drive", "fil=" + disk, "unknown key 'fil'"},
+                {"--drive", "file=" + disk + ",format=vmdk", "format must be raw or qcow2"},
+                {"--drive", "file=" + disk + ",readonly=maybe", "readonly=maybe must be on or off"},
+                {"--drive", "file=" + disk + ",serial=123456789012345678901", "serial has at most 20 bytes"},
+                {"--share", dir.resolve("nowhere") + ",tag=x", "not a directory"},
+                {"--share", dir + ",readonly=on", "'tag=' is required"},
+                {"--rng=usb", "", "transport=usb must be mmio or pci"}};
+        for (String[] c : cases) {
+            Outcome o = c[1].isEmpty() ? vmctl("run", c[0]) : vmctl("run", c[0], c[1]);
+            assertEquals(Vmctl.EXIT_USAGE, o.status(), String.join(" ", c) + ": " + o.err());
+            assertTrue(o.err().startsWith("vmctl: ") && o.err().contains(c[2]), o.err());
+            assertNoStackTrace(o);
+        }
+    }
+
     @Test
     void programOutsideRamIsAClearError(@TempDir Path dir) throws Exception {
         Path f = dir.resolve("low.elf");
