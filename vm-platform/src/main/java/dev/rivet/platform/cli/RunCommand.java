@@ -155,8 +155,10 @@ final class RunCommand implements Callable<Integer> {
                 }
                 boolean readOnly = o.flag("readonly", false);
                 String serial = o.get("serial", null);
-                if (serial != null && serial.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 20) {
-                    throw new CommandLine.TypeConversionException("--drive: serial has at most 20 bytes");
+                try {
+                    VirtioSpec.Disk.checkSerial(serial); // before the image is opened
+                } catch (IllegalArgumentException e) {
+                    throw new CommandLine.TypeConversionException("--drive: " + e.getMessage());
                 }
                 VirtioSpec.Transport t = o.transport();
                 try {

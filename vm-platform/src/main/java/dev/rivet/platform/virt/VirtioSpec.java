@@ -1,7 +1,9 @@
 package dev.rivet.platform.virt;
 
 import dev.rivet.devices.block.BlockBackend;
+import dev.rivet.virtio.blk.VirtioBlk;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Objects;
 
@@ -29,8 +31,14 @@ public sealed interface VirtioSpec {
         public Disk {
             Objects.requireNonNull(backend, "backend");
             Objects.requireNonNull(transport, "transport");
-            if (serial != null && serial.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 20) {
-                throw new IllegalArgumentException("a virtio-blk serial has at most 20 bytes: " + serial);
+            checkSerial(serial);
+        }
+
+        /** Refuses a serial longer than virtio-blk's GET_ID answer ({@link VirtioBlk#ID_BYTES} bytes). */
+        public static void checkSerial(String serial) {
+            if (serial != null && serial.getBytes(StandardCharsets.UTF_8).length > VirtioBlk.ID_BYTES) {
+                throw new IllegalArgumentException("a virtio-blk serial has at most " + VirtioBlk.ID_BYTES
+                        + " bytes: " + serial);
             }
         }
     }

@@ -56,6 +56,11 @@ public final class P9Server implements AutoCloseable {
     private int msize;
     private boolean closed;
 
+    /** The bounds this server was built with. */
+    public Limits limits() {
+        return limits;
+    }
+
     /** Serves {@code share} (must be a directory) with the default limits. */
     public P9Server(Path share, boolean readOnly) throws IOException {
         this(share, readOnly, Limits.DEFAULT);

@@ -41,8 +41,9 @@ public final class Virtio9p implements VirtioDevice, Closeable {
     private final Executor executor;
     private final ConfigSpace config;
     private final DescriptorChain chain = new DescriptorChain();
-    /** Message buffers, grown to the largest request seen (bounded by the server's msize limit). */
+    /** Message buffers, grown to the largest request seen (bounded by {@link #maxMessage}). */
     private ByteBuffer in = ByteBuffer.allocate(8192), out = ByteBuffer.allocate(8192);
+    /** The server's msize limit: no T- or R-message is longer. */
     private final int maxMessage;
     private volatile QueueWorker worker;
     private volatile VirtioContext context;
@@ -59,7 +60,7 @@ public final class Virtio9p implements VirtioDevice, Closeable {
         for (int i = 0; i < t.length; i++) {
             config.putU8(2 + i, t[i]);
         }
-        this.maxMessage = P9Server.Limits.DEFAULT.maxMsize();
+        this.maxMessage = server.limits().maxMsize();
     }
 
     @Override
