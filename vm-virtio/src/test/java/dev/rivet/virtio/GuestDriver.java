@@ -12,15 +12,18 @@ import java.util.ArrayDeque;
 
 import static dev.rivet.virtio.mmio.VirtioMmio.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * Plays Linux's virtio_mmio and virtio_ring drivers (drivers/virtio/virtio_mmio.c,
- * virtio_ring.c) against a {@link VirtioMmio} over a small guest RAM: negotiates features,
- * lays out split rings in RAM, adds direct and indirect chains, kicks, and reads used
- * entries back. All register traffic goes through {@link Bus#readDevice}/{@link Bus#writeDevice},
- * as a hart's would. Hostile tests use the raw ring accessors to break the rules on purpose.
+ * Plays Linux's virtio_ring driver (drivers/virtio/virtio_ring.c) over a small guest RAM,
+ * with a transport driver underneath: virtio_mmio (drivers/virtio/virtio_mmio.c) against a
+ * {@link VirtioMmio}, or virtio_pci_modern through {@link GuestPciTransport}. It
+ * negotiates features, lays out split rings in RAM, adds direct and indirect chains,
+ * kicks, and reads used entries back. All register traffic goes through
+ * {@link Bus#readDevice}/{@link Bus#writeDevice}, as a hart's would. Hostile tests use the
+ * raw ring accessors to break the rules on purpose.
  */
 public final class GuestDriver {
     public static final long RAM_BASE = 0x8000_0000L;
@@ -36,10 +39,47 @@ public final class GuestDriver {
         }
     }
 
+    /**
+     * What the ring driver needs from a transport driver: the part of Linux's
+     * {@code virtio_config_ops} the tests use.
+     */
+    public interface Transport {
+        /** Checks the device is there and is the modern kind (probe). */
+        void probe();
+
+        long offeredFeatures();
+
+        void writeFeatures(long features);
+
+        int status();
+
+        void writeStatus(int status);
+
+        boolean queueReady(int index);
+
+        /** Programs and enables queue {@code index} with the given ring addresses. */
+        void setupQueue(int index, int size, long desc, long avail, long used);
+
+        void notify(int queue);
+
+        /** The interrupt handler's first step: reads (and acknowledges) why the device interrupted. */
+        int takeInterrupt();
+
+        long readConfig(int offset, int size);
+
+        void writeConfig(int offset, int size, long value);
+
+        /** The level of the device's interrupt line as the interrupt controller sees it. */
+        boolean interruptLine();
+    }
+
     public final GuestRam ram;
     public final DmaView dma;
+    /** The MMIO transport, or null when the driver runs over another transport. */
     public final VirtioMmio mmio;
+    /** The MMIO slot's interrupt wire, or null when the driver runs over another transport. */
     public final Wire irq;
+    public final Transport transport;
     private long next;
 
     public GuestDriver(GuestRam ram, VirtioMmio mmio, Wire irq) {
@@ -47,19 +87,121 @@ public final class GuestDriver {
         this.dma = new DmaView(ram);
         this.mmio = mmio;
         this.irq = irq;
+        this.transport = new MmioTransport();
         this.next = ram.base() + 0x1000;
     }
 
+    /** A driver over {@code transport}; rings are allocated from RAM above its first 4 KiB. */
+    public GuestDriver(GuestRam ram, Transport transport) {
+        this.ram = ram;
+        this.dma = new DmaView(ram);
+        this.mmio = null;
+        this.irq = null;
+        this.transport = transport;
+        this.next = ram.base() + 0x1000;
+    }
+
+    /** virtio_mmio's side of {@link Transport}. */
+    private final class MmioTransport implements Transport {
+        @Override
+        public void probe() {
+            assertEquals(MAGIC, read(MAGIC_VALUE));
+            assertEquals(2, read(VERSION));
+        }
+
+        @Override
+        public long offeredFeatures() {
+            write(DEVICE_FEATURES_SEL, 1);
+            long hi = read(DEVICE_FEATURES);
+            write(DEVICE_FEATURES_SEL, 0);
+            return hi << 32 | read(DEVICE_FEATURES);
+        }
+
+        @Override
+        public void writeFeatures(long f) {
+            write(DRIVER_FEATURES_SEL, 1);
+            write(DRIVER_FEATURES, f >>> 32);
+            write(DRIVER_FEATURES_SEL, 0);
+            write(DRIVER_FEATURES, f & 0xFFFF_FFFFL);
+        }
+
+        @Override
+        public int status() {
+            return (int) read(STATUS);
+        }
+
+        @Override
+        public void writeStatus(int status) {
+            write(STATUS, status);
+        }
+
+        @Override
+        public boolean queueReady(int index) {
+            write(QUEUE_SEL, index);
+            return read(QUEUE_READY) != 0;
+        }
+
+        @Override
+        public void setupQueue(int index, int size, long desc, long avail, long used) {
+            write(QUEUE_SEL, index);
+            write(QUEUE_NUM, size);
+            write(QUEUE_DESC_LOW, desc & 0xFFFF_FFFFL);
+            write(QUEUE_DESC_HIGH, desc >>> 32);
+            write(QUEUE_DRIVER_LOW, avail & 0xFFFF_FFFFL);
+            write(QUEUE_DRIVER_HIGH, avail >>> 32);
+            write(QUEUE_DEVICE_LOW, used & 0xFFFF_FFFFL);
+            write(QUEUE_DEVICE_HIGH, used >>> 32);
+            write(QUEUE_READY, 1);
+        }
+
+        @Override
+        public void notify(int queue) {
+            write(QUEUE_NOTIFY, queue);
+        }
+
+        @Override
+        public int takeInterrupt() {
+            int isr = (int) read(INTERRUPT_STATUS);
+            write(INTERRUPT_ACK, isr);
+            return isr;
+        }
+
+        @Override
+        public long readConfig(int offset, int size) {
+            return Bus.readDevice(mmio, CONFIG + offset, size);
+        }
+
+        @Override
+        public void writeConfig(int offset, int size, long value) {
+            Bus.writeDevice(mmio, CONFIG + offset, size, value);
+        }
+
+        @Override
+        public boolean interruptLine() {
+            return irq.level;
+        }
+    }
+
+    /** An MMIO register read (MMIO transport only). */
     public long read(int reg) {
         return Bus.readDevice(mmio, reg, 4);
     }
 
+    /** An MMIO register write (MMIO transport only). */
     public void write(int reg, long v) {
         Bus.writeDevice(mmio, reg, 4, v);
     }
 
     public int status() {
-        return (int) read(STATUS);
+        return transport.status();
+    }
+
+    public long readConfig(int offset, int size) {
+        return transport.readConfig(offset, size);
+    }
+
+    public void writeConfig(int offset, int size, long value) {
+        transport.writeConfig(offset, size, value);
     }
 
     /** Bump allocator over guest RAM (never freed; tests are short). */
@@ -70,24 +212,18 @@ public final class GuestDriver {
         return a;
     }
 
-    /** vm_get_features. */
+    /** vm_get_features / vp_get_features. */
     public long offered() {
-        write(DEVICE_FEATURES_SEL, 1);
-        long hi = read(DEVICE_FEATURES);
-        write(DEVICE_FEATURES_SEL, 0);
-        return hi << 32 | read(DEVICE_FEATURES);
+        return transport.offeredFeatures();
     }
 
     /** vm_finalize_features. */
     public void writeFeatures(long f) {
-        write(DRIVER_FEATURES_SEL, 1);
-        write(DRIVER_FEATURES, f >>> 32);
-        write(DRIVER_FEATURES_SEL, 0);
-        write(DRIVER_FEATURES, f & 0xFFFF_FFFFL);
+        transport.writeFeatures(f);
     }
 
     public void addStatus(int bits) {
-        write(STATUS, status() | bits);
+        transport.writeStatus(status() | bits);
     }
 
     /**
@@ -95,9 +231,8 @@ public final class GuestDriver {
      * {@code wanted ∩ offered} plus VERSION_1, FEATURES_OK, and check it stuck.
      */
     public long negotiate(long wanted) {
-        assertEquals(MAGIC, read(MAGIC_VALUE));
-        assertEquals(2, read(VERSION));
-        write(STATUS, 0);
+        transport.probe();
+        transport.writeStatus(0);
         addStatus(Virtio.STATUS_ACKNOWLEDGE);
         addStatus(Virtio.STATUS_DRIVER);
         long f = (offered() & wanted) | Virtio.bit(Virtio.F_VERSION_1);
@@ -111,11 +246,14 @@ public final class GuestDriver {
         addStatus(Virtio.STATUS_DRIVER_OK);
     }
 
-    /** vm_interrupt: reads InterruptStatus, acknowledges it, returns it. */
+    /** vm_interrupt / vp_interrupt: reads why the device interrupted (acknowledging it), returns it. */
     public int takeInterrupt() {
-        int isr = (int) read(INTERRUPT_STATUS);
-        write(INTERRUPT_ACK, isr);
-        return isr;
+        return transport.takeInterrupt();
+    }
+
+    /** The device's interrupt line as the interrupt controller sees it. */
+    public boolean interruptLine() {
+        return transport.interruptLine();
     }
 
     /** vm_setup_vq with rings allocated in RAM. */
@@ -128,16 +266,8 @@ public final class GuestDriver {
 
     /** vm_setup_vq with the given ring addresses (hostile tests pass bad ones). */
     public DriverQueue queue(int index, int size, long desc, long avail, long used) {
-        write(QUEUE_SEL, index);
-        assertEquals(0, read(QUEUE_READY), "queue already set up");
-        write(QUEUE_NUM, size);
-        write(QUEUE_DESC_LOW, desc & 0xFFFF_FFFFL);
-        write(QUEUE_DESC_HIGH, desc >>> 32);
-        write(QUEUE_DRIVER_LOW, avail & 0xFFFF_FFFFL);
-        write(QUEUE_DRIVER_HIGH, avail >>> 32);
-        write(QUEUE_DEVICE_LOW, used & 0xFFFF_FFFFL);
-        write(QUEUE_DEVICE_HIGH, used >>> 32);
-        write(QUEUE_READY, 1);
+        assertFalse(transport.queueReady(index), "queue already set up");
+        transport.setupQueue(index, size, desc, avail, used);
         return new DriverQueue(index, size, desc, avail, used);
     }
 
@@ -216,7 +346,7 @@ public final class GuestDriver {
 
         /** virtqueue_notify. */
         public void kick() {
-            write(QUEUE_NOTIFY, index);
+            transport.notify(index);
         }
 
         /** virtqueue_kick_prepare with EVENT_IDX: does the device want a notification after adding since {@code old}? */

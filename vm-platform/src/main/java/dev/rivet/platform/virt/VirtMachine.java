@@ -34,6 +34,7 @@ import dev.rivet.virtio.VirtioDevice;
 import dev.rivet.virtio.blk.VirtioBlk;
 import dev.rivet.virtio.mmio.VirtioMmio;
 import dev.rivet.virtio.p9.P9Server;
+import dev.rivet.virtio.pci.VirtioPci;
 import dev.rivet.virtio.p9.Virtio9p;
 import dev.rivet.virtio.rng.VirtioRng;
 
@@ -227,11 +228,13 @@ public final class VirtMachine implements AutoCloseable, SbiPlatform {
     /**
      * Builds the VirtIO devices: MMIO ones into the slots from the highest address down, as
      * QEMU fills them (its device tree lists the slots from the top, so Linux finds the first
-     * device first), the others empty (DeviceID 0, which Linux skips).
+     * device first), the others empty (DeviceID 0, which Linux skips); PCI ones into the PCIe
+     * host's slots from 1 up, in the order given (slot 0 is the host bridge).
      */
     private void attachVirtio(List<VirtioSpec> specs) throws BootException {
         DmaView dma = new DmaView(ram);
         int next = VIRTIO_COUNT - 1;
+        int nextPci = PcieHost.HOST_BRIDGE_SLOT + 1;
         for (VirtioSpec spec : specs) {
             VirtioDevice device = switch (spec) {
                 case VirtioSpec.Disk d -> new VirtioBlk(d.backend(), io, d.serial());
@@ -246,8 +249,12 @@ public final class VirtMachine implements AutoCloseable, SbiPlatform {
                     }
                 }
             };
-            if (spec.transport() != VirtioSpec.Transport.MMIO) {
-                throw new BootException(device.name() + ": the PCI transport is not available yet; use transport=mmio");
+            if (spec.transport() == VirtioSpec.Transport.PCI) {
+                if (nextPci >= PcieHost.SLOTS) {
+                    throw new BootException("more than " + (PcieHost.SLOTS - 1) + " PCI devices");
+                }
+                pcie.add(nextPci++, new VirtioPci(device, dma, config.log()));
+                continue;
             }
             if (next < 0) {
                 throw new BootException("more than " + VIRTIO_COUNT + " virtio-mmio devices; put some on PCI");

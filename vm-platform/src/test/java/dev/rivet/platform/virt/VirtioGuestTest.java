@@ -1,8 +1,9 @@
 package dev.rivet.platform.virt;
 
 import dev.rivet.platform.disk.DiskImages;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -16,7 +17,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * VirtIO devices as the reference guest's own Linux drivers use them: vmtest scripts
  * inside the booted guest format and fill disks, power off, boot again and read the data
- * back; read entropy from /dev/hwrng.
+ * back; read entropy from /dev/hwrng; mount 9p shares. Each runs over virtio-mmio and over
+ * virtio-pci, and checks from sysfs that the guest found the devices on the bus asked for.
  */
 class VirtioGuestTest {
     static final long DISK = 64L << 20;
@@ -31,19 +33,29 @@ class VirtioGuestTest {
     }
 
     /**
-     * The whole round trip over virtio-mmio: the first boot makes ext2 file systems on vda
+     * A vmtest line printing which bus the guest found a device on: {@code sysfsLinks} is a
+     * sysfs symlink, or a driver's directory, whose link targets name the device's path
+     * (under {@code pci0000:00} for PCI, under the virtio_mmio platform device otherwise).
+     */
+    static String busOf(String key, String sysfsLinks) {
+        return "echo \"" + key + ": $(ls -l " + sysfsLinks + " | grep -q /pci0000: && echo PCI || echo MMIO)\"\n";
+    }
+
+    /**
+     * The whole round trip: the first boot makes ext2 file systems on vda
      * (raw) and vdb (qcow2), writes 2 MiB of random data to each and prints the checksums;
      * the second boot mounts them again and must print the same checksums. The read-only
      * disk refuses writes, and qemu-img finds the qcow2 image consistent afterwards.
      */
-    @Test
-    void disksKeepTheirDataAcrossBootsAndTheRngFeedsHwrng(@TempDir Path dir) throws Exception {
+    @ParameterizedTest
+    @EnumSource(VirtioSpec.Transport.class)
+    void disksKeepTheirDataAcrossBootsAndTheRngFeedsHwrng(VirtioSpec.Transport t, @TempDir Path dir) throws Exception {
         DiskImages.create(dir.resolve("a.raw"), DiskImages.CreateOptions.raw(DISK));
         DiskImages.create(dir.resolve("b.qcow2"), DiskImages.CreateOptions.qcow2(DISK));
         DiskImages.create(dir.resolve("c.raw"), DiskImages.CreateOptions.raw(DISK));
-        VirtioSpec.Transport t = VirtioSpec.Transport.MMIO;
 
-        GuestBoot first = guest(dir, t, """
+        GuestBoot first = guest(dir, t, busOf("vda-bus", "/sys/block/vda") + busOf("rng-bus",
+                "/sys/bus/virtio/drivers/virtio_rng/") + """
                 for d in vda vdb; do
                   echo "$d-sectors: $(cat /sys/block/$d/size)"
                   echo "$d-serial: $(cat /sys/block/$d/serial)"
@@ -60,6 +72,8 @@ class VirtioGuestTest {
                 """);
         assertEquals(VirtMachine.Ending.POWEROFF, first.run().ending(), first.tail());
         String c1 = first.console();
+        assertEquals(t.name(), field(c1, "vda-bus"), first.tail());
+        assertEquals(t.name(), field(c1, "rng-bus"), first.tail());
         assertEquals(Long.toString(DISK / 512), field(c1, "vda-sectors"));
         assertEquals("rivet-a", field(c1, "vda-serial"));
         assertEquals("rivet-b", field(c1, "vdb-serial"));
@@ -93,15 +107,16 @@ class VirtioGuestTest {
      * the host's file through a symlink planted in the share (the guest resolves it in its
      * own namespace), and cannot write to the read-only share.
      */
-    @Test
-    void hostDirectoriesAreSharedOver9p(@TempDir Path dir) throws Exception {
+    @ParameterizedTest
+    @EnumSource(VirtioSpec.Transport.class)
+    void hostDirectoriesAreSharedOver9p(VirtioSpec.Transport t, @TempDir Path dir) throws Exception {
         Path rw = Files.createDirectories(dir.resolve("rw")), ro = Files.createDirectories(dir.resolve("ro"));
         Path secret = Files.writeString(dir.resolve("secret.txt"), "host secret\n");
         Files.writeString(rw.resolve("in.txt"), "hello from the host\n");
         Files.createSymbolicLink(rw.resolve("escape"), secret);
         Files.writeString(ro.resolve("keep.txt"), "read only\n");
-        VirtioSpec.Transport t = VirtioSpec.Transport.MMIO;
-        GuestBoot g = new GuestBoot().guest(GuestBoot.REFERENCE).vmtest("""
+        GuestBoot g = new GuestBoot().guest(GuestBoot.REFERENCE).vmtest(busOf("share-bus",
+                "/sys/bus/virtio/drivers/9pnet_virtio/") + """
                 mkdir -p /rw /ro
                 mount -t 9p -o trans=virtio,version=9p2000.L share /rw; echo "mount-rw: $?"
                 mount -t 9p -o trans=virtio,version=9p2000.L,ro keep /ro; echo "mount-ro: $?"
@@ -118,6 +133,7 @@ class VirtioGuestTest {
                 .device(() -> new VirtioSpec.Share(ro, "keep", true, t));
         assertEquals(VirtMachine.Ending.POWEROFF, g.run().ending(), g.tail());
         String c = g.console();
+        assertEquals(t.name(), field(c, "share-bus"), g.tail());
         assertEquals("0", field(c, "mount-rw"), g.tail());
         assertEquals("0", field(c, "mount-ro"), g.tail());
         assertEquals("hello from the host", field(c, "in"));
