@@ -78,15 +78,22 @@ final class GuestBoot {
         return this;
     }
 
+    /** Boots without an initramfs: the kernel mounts the root file system named by {@code args}. */
+    GuestBoot rootFrom(String args) {
+        initrd = null;
+        append = append + " " + args;
+        return this;
+    }
+
     VirtMachine machine() throws Exception {
         for (Path p : new Path[] {kernel, initrd}) {
-            if (!Files.exists(p)) {
+            if (p != null && !Files.exists(p)) {
                 fail("guest file missing: " + p.toAbsolutePath());
             }
         }
         KernelImage k = KernelImage.read(kernel);
-        byte[] rd = Files.readAllBytes(initrd);
-        if (extraInitrd != null) {
+        byte[] rd = initrd == null ? null : Files.readAllBytes(initrd);
+        if (extraInitrd != null && rd != null) {
             byte[] all = new byte[rd.length + extraInitrd.length];
             System.arraycopy(rd, 0, all, 0, rd.length);
             System.arraycopy(extraInitrd, 0, all, rd.length, extraInitrd.length);

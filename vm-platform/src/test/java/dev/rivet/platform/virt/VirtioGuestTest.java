@@ -102,6 +102,50 @@ class VirtioGuestTest {
     }
 
     /**
+     * The root file system on virtio-blk: a first boot (from the reference initramfs) makes
+     * an ext2 file system on a blank disk and copies the guest's own busybox, /init and a
+     * vmtest script into it. Then the machine boots twice with no initramfs at all,
+     * {@code root=/dev/vda}: each boot shows the disk mounted as / and writes a file of
+     * random bytes; the second boot reads back the first one's with the same checksum.
+     */
+    @ParameterizedTest
+    @EnumSource(VirtioSpec.Transport.class)
+    void bootsWithTheRootFileSystemOnVirtioBlk(VirtioSpec.Transport t, @TempDir Path dir) throws Exception {
+        Path disk = dir.resolve("root.raw");
+        DiskImages.create(disk, DiskImages.CreateOptions.raw(DISK));
+        GuestBoot.DeviceFactory root = () -> new VirtioSpec.Disk(DiskImages.open(disk, false), "root", t);
+        GuestBoot install = new GuestBoot().guest(GuestBoot.REFERENCE).device(root).vmtest("""
+                mkfs.ext2 -q /dev/vda && mount -t ext2 /dev/vda /mnt || echo "install: mount failed"
+                mkdir -p /mnt/bin /mnt/sbin /mnt/usr/bin /mnt/usr/sbin /mnt/dev /mnt/proc /mnt/sys /mnt/tmp /mnt/mnt
+                cp /bin/busybox /mnt/bin/ && cp /init /mnt/init
+                cat > /mnt/vmtest.sh <<'EOF'
+                #!/bin/sh
+                echo "root: $(grep ' / ' /proc/mounts | cut -d' ' -f1-3)"
+                [ -f /data ] && echo "prev-sum: $(sha256sum /data | cut -d' ' -f1)"
+                dd if=/dev/urandom of=/data bs=1k count=512 2>/dev/null
+                echo "new-sum: $(sha256sum /data | cut -d' ' -f1)"
+                sync
+                EOF
+                chmod +x /mnt/vmtest.sh
+                umount /mnt && echo "install: done"
+                """);
+        assertEquals(VirtMachine.Ending.POWEROFF, install.run().ending(), install.tail());
+        assertEquals("done", field(install.console(), "install"), install.tail());
+
+        String args = "root=/dev/vda rw rootwait init=/init vmtest=/vmtest.sh";
+        GuestBoot first = new GuestBoot().guest(GuestBoot.REFERENCE).device(root).rootFrom(args);
+        assertEquals(VirtMachine.Ending.POWEROFF, first.run().ending(), first.tail());
+        assertEquals("/dev/root / ext2", field(first.console(), "root"), first.tail());
+        String sum = field(first.console(), "new-sum");
+        assertTrue(sum.matches("[0-9a-f]{64}"), first.tail());
+
+        GuestBoot second = new GuestBoot().guest(GuestBoot.REFERENCE).device(root).rootFrom(args);
+        assertEquals(VirtMachine.Ending.POWEROFF, second.run().ending(), second.tail());
+        assertEquals(sum, field(second.console(), "prev-sum"), second.tail());
+        assertTrue(!second.console().contains("Unpacking initramfs"), "no initramfs in this boot");
+    }
+
+    /**
      * virtio-9p: the guest mounts a read-write and a read-only share, reads a host file,
      * writes files whose bytes the host then checks, renames inside the share, cannot read
      * the host's file through a symlink planted in the share (the guest resolves it in its
