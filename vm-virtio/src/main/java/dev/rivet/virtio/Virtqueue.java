@@ -358,15 +358,66 @@ public final class Virtqueue {
      * device wrote into the chain's writable buffers.
      */
     public void push(int head, long written) throws VirtqueueException {
+        fill(0, head, written);
+        flush(1);
+    }
+
+    /**
+     * Writes a used element {@code offset} places past the last published one, without
+     * publishing it: the driver sees nothing until {@link #flush}. For a device that returns
+     * several chains as one unit (virtio-net's merged receive buffers, 5.1.6.4, whose driver
+     * reads num_buffers and then expects that many used elements to be there).
+     */
+    public void fill(int offset, int head, long written) throws VirtqueueException {
+        if (offset < 0 || offset >= inFlight()) {
+            throw new IllegalArgumentException(String.format("queue %d: used element %d past the %d chains popped "
+                    + "and not yet returned", index, offset, inFlight()));
+        }
         try {
-            long e = deviceAddr + 4 + 8L * (usedIdx & (size - 1));
+            long e = deviceAddr + 4 + 8L * ((usedIdx + offset) & (size - 1));
             dma.writeU32(e, head);
             dma.writeU32(e + 4, (int) written);
-            usedIdx = (usedIdx + 1) & 0xFFFF;
+        } catch (DmaException e) {
+            throw new VirtqueueException(String.format("queue %d: %s", index, e.getMessage()));
+        }
+    }
+
+    /**
+     * Publishes the next {@code count} used elements written by {@link #fill} with one
+     * release store of the used index (2.7.8), so the driver sees all of them or none.
+     */
+    public void flush(int count) throws VirtqueueException {
+        if (count < 0 || count > inFlight()) {
+            throw new IllegalArgumentException(String.format("queue %d: cannot publish %d used elements, %d chains "
+                    + "popped and not yet returned", index, count, inFlight()));
+        }
+        try {
+            usedIdx = (usedIdx + count) & 0xFFFF;
             dma.writeU16Release(deviceAddr + 2, usedIdx);
         } catch (DmaException e) {
             throw new VirtqueueException(String.format("queue %d: %s", index, e.getMessage()));
         }
+    }
+
+    /**
+     * Puts back the last {@code count} chains popped and not returned: the next {@link #pop}s
+     * find them again (re-reading and re-checking them from guest memory). For a device that
+     * needs several chains at once and found too few: it leaves them all to the driver
+     * rather than use some. The driver may not touch available buffers (2.7.13), so they
+     * are still there; with VIRTIO_F_EVENT_IDX the avail_event written by the pop that found
+     * the ring empty stays, so the driver notifies when it adds the next buffer.
+     */
+    public void unpop(int count) {
+        if (count < 0 || count > inFlight()) {
+            throw new IllegalArgumentException(String.format("queue %d: cannot put back %d chains, %d popped and "
+                    + "not yet returned", index, count, inFlight()));
+        }
+        lastAvail = (lastAvail - count) & 0xFFFF;
+    }
+
+    /** Chains popped and not yet returned (each chain gets exactly one used element). */
+    private int inFlight() {
+        return (lastAvail - usedIdx) & 0xFFFF;
     }
 
     /**
