@@ -23,6 +23,9 @@ public final class GuestRam implements AutoCloseable {
     public static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED;
     public static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED;
 
+    /** The granule of {@link #discard}: 4 KiB, the smallest RISC-V page and the balloon's page. */
+    public static final long DISCARD_GRANULE = 4096;
+
     private final Arena arena;
     private final MemorySegment segment;
     private final long base;
@@ -58,9 +61,12 @@ public final class GuestRam implements AutoCloseable {
         private static final int MAP_PRIVATE = 0x02, MAP_ANONYMOUS = 0x20, MAP_NORESERVE = 0x4000;
         private static final int MADV_DONTNEED = 4;
         private static final MethodHandle MMAP, MUNMAP, MADVISE;
+        /** The host's page size (madvise works in whole host pages), or 0 when unknown. */
+        static final long HOST_PAGE;
 
         static {
             MethodHandle mmap = null, munmap = null, madvise = null;
+            long hostPage = 0;
             if (System.getProperty("os.name", "").equals("Linux")) {
                 try {
                     Linker l = Linker.nativeLinker();
@@ -75,10 +81,19 @@ public final class GuestRam implements AutoCloseable {
                 } catch (RuntimeException e) {
                     mmap = munmap = madvise = null; // native access not enabled: use the fallback
                 }
+                try {
+                    Linker l = Linker.nativeLinker();
+                    MethodHandle getpagesize = l.downcallHandle(l.defaultLookup().find("getpagesize").orElseThrow(),
+                            FunctionDescriptor.of(ValueLayout.JAVA_INT));
+                    hostPage = (int) getpagesize.invokeExact();
+                } catch (Throwable t) {
+                    hostPage = 0; // discard() zero-fills instead
+                }
             }
             MMAP = mmap;
             MUNMAP = munmap;
             MADVISE = madvise;
+            HOST_PAGE = hostPage > 0 && Long.bitCount(hostPage) == 1 ? hostPage : 0;
         }
 
         private Mmap() {
@@ -207,6 +222,44 @@ public final class GuestRam implements AutoCloseable {
     public void zeroRange(long addr, long len) {
         observe(addr, len);
         segment.asSlice(addr - base, len).fill((byte) 0);
+    }
+
+    /**
+     * Gives the host memory behind {@code [addr, addr+len)} back and leaves the range reading
+     * as zero: a page the guest put in a memory balloon or reported free (VirtIO 1.2 5.5.6).
+     * The write observer hears of every page first, as for any host-side write, so code
+     * translated from those pages is dropped.
+     *
+     * <p>With the lazy mapping, the host pages wholly inside the range are released with
+     * {@code madvise(MADV_DONTNEED)} (a private anonymous mapping then reads zero and costs
+     * nothing until touched again) and any part of a larger host page at either end is
+     * zero-filled, so nothing outside the range changes. Otherwise the range is zero-filled.
+     *
+     * @throws IllegalArgumentException unless {@code addr} (relative to the RAM base) and
+     *         {@code len} are multiples of {@link #DISCARD_GRANULE} and the range is inside RAM:
+     *         the caller validates what the guest asked for first
+     */
+    public void discard(long addr, long len) {
+        long off = addr - base;
+        if (len < 0 || ((off | len) & (DISCARD_GRANULE - 1)) != 0 || !contains(addr, len)) {
+            throw new IllegalArgumentException(String.format(
+                    "discard 0x%x+0x%x: not whole 4 KiB pages inside RAM 0x%x+0x%x", addr, len, base, size));
+        }
+        if (len == 0) {
+            return;
+        }
+        observe(addr, len);
+        long hostPage = Mmap.HOST_PAGE;
+        if (lazy && hostPage != 0) {
+            long from = (off + hostPage - 1) & -hostPage;
+            long to = (off + len) & -hostPage;
+            if (from < to && Mmap.discard(segment.asSlice(from, to - from))) {
+                segment.asSlice(off, from - off).fill((byte) 0);
+                segment.asSlice(to, off + len - to).fill((byte) 0);
+                return;
+            }
+        }
+        segment.asSlice(off, len).fill((byte) 0);
     }
 
     /** Writes at an offset into RAM (not a guest address); host-side writers are observed. */
