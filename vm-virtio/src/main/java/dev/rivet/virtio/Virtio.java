@@ -32,6 +32,7 @@ public final class Virtio {
     public static final int ID_ENTROPY = 4;
     public static final int ID_BALLOON = 5;
     public static final int ID_9P = 9;
+    public static final int ID_VSOCK = 19;
 
     /** Interrupt status bits, the same in MMIO InterruptStatus and PCI ISR (4.1.4.5, 4.2.2). */
     public static final int INT_USED_BUFFER = 1;
