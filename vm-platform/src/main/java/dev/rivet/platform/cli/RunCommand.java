@@ -16,8 +16,13 @@ import dev.rivet.platform.boot.ElfLoader;
 import dev.rivet.platform.boot.KernelImage;
 import dev.rivet.platform.disk.DiskFormat;
 import dev.rivet.platform.disk.DiskImages;
+import dev.rivet.platform.net.UserNet;
+import dev.rivet.platform.net.UserNetOptions;
 import dev.rivet.platform.virt.VirtMachine;
 import dev.rivet.platform.virt.VirtioSpec;
+import dev.rivet.platform.vsock.UnixSocketVsock;
+import dev.rivet.platform.vsock.VsockOptions;
+import dev.rivet.virtio.net.VirtioNet;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -122,6 +127,29 @@ final class RunCommand implements Callable<Integer> {
             description = "Attach a virtio-rng device (entropy from the host) over mmio (default) or pci.")
     String rng;
 
+    @Option(names = "--virtio-console", paramLabel = "TRANSPORT", arity = "0..1", fallbackValue = "mmio",
+            description = {"Attach a virtio-console whose hvc0 shares this terminal with the UART (typed input",
+                    "goes to both); boot with console=hvc0 to use it. Over mmio (default) or pci."})
+    String virtioConsole;
+
+    @Option(names = "--balloon", paramLabel = "TRANSPORT", arity = "0..1", fallbackValue = "mmio",
+            description = {"Attach a virtio-balloon over mmio (default) or pci: the guest reports free memory,",
+                    "which the host then frees (free page reporting), and sends memory statistics."})
+    String balloon;
+
+    @Option(names = "--net", paramLabel = "user[,hostfwd=tcp|udp:[HOST]:PORT-[GUEST]:PORT][,restrict=on][,dns=ADDR[:PORT]][,mac=M][,transport=mmio|pci]",
+            description = {"Attach a virtio-net card on user-mode networking, like QEMU's -netdev user (repeatable):",
+                    "the guest gets 10.0.2.15 by DHCP, gateway 10.0.2.2 (the host's 127.0.0.1), DNS 10.0.2.3;",
+                    "hostfwd forwards a host port into the guest (repeatable), restrict=on stops outbound",
+                    "connections, dns= names the upstream resolver (default: the host's first nameserver)."})
+    List<String> nets = new ArrayList<>();
+
+    @Option(names = "--vsock", paramLabel = "cid=N,uds=PATH[,transport=mmio|pci]",
+            description = {"Attach a virtio-vsock device for guest context ID N. Host programs connect to the Unix",
+                    "socket PATH and send 'CONNECT <port>\\n' to reach a guest listener; a guest connecting to",
+                    "CID 2 port P reaches a host listener on PATH_P (Firecracker's convention)."})
+    String vsock;
+
     @Option(names = "--drive", paramLabel = "file=PATH[,format=raw|qcow2][,readonly=on][,serial=S][,transport=mmio|pci]",
             description = {"Attach a disk image as a virtio-blk disk (repeatable; the first is /dev/vda).",
                     "The format is probed when not given; readonly=on opens the image read-only."})
@@ -131,6 +159,33 @@ final class RunCommand implements Callable<Integer> {
             description = {"Share a host directory with the guest over virtio-9p (repeatable);",
                     "in the guest: mount -t 9p -o trans=virtio,version=9p2000.L TAG /mnt"})
     List<String> shares = new ArrayList<>();
+
+    /**
+     * One {@code --net} value: {@code mac=} and {@code transport=} are the card's, the rest
+     * are {@link UserNetOptions}. The {@code index}-th card gets QEMU's MAC for it unless given one.
+     */
+    private static VirtioSpec.Net netSpec(String text, long index) {
+        List<String> rest = new ArrayList<>();
+        String mac = null;
+        String transport = "mmio";
+        for (String part : text.split(",", -1)) {
+            if (part.startsWith("mac=")) {
+                mac = part.substring(4);
+            } else if (part.startsWith("transport=")) {
+                transport = part.substring(10);
+            } else {
+                rest.add(part);
+            }
+        }
+        try {
+            UserNetOptions options = UserNetOptions.parse(String.join(",", rest));
+            byte[] m = mac == null ? VirtioSpec.Net.defaultMac((int) index) : VirtioNet.parseMac(mac);
+            VirtioSpec.Transport t = DeviceOption.transport("--net", transport);
+            return new VirtioSpec.Net(new UserNet(options), m, t);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.TypeConversionException("--net: " + e.getMessage().replaceFirst("^net: ", ""));
+        }
+    }
 
     private static final Set<String> SHARE_KEYS = new LinkedHashSet<>(List.of("path", "tag", "readonly", "transport"));
 
@@ -182,6 +237,28 @@ final class RunCommand implements Callable<Integer> {
             if (rng != null) {
                 specs.add(new VirtioSpec.Rng(DeviceOption.transport("--rng", rng)));
             }
+            for (String n : nets) {
+                specs.add(netSpec(n, specs.stream().filter(x -> x instanceof VirtioSpec.Net).count()));
+            }
+            if (vsock != null) {
+                VsockOptions v;
+                try {
+                    v = VsockOptions.parse(vsock);
+                } catch (IllegalArgumentException e) {
+                    throw new CommandLine.TypeConversionException("--vsock: " + e.getMessage());
+                }
+                try {
+                    specs.add(new VirtioSpec.Vsock(v.cid(), UnixSocketVsock.open(v.uds()), v.transport()));
+                } catch (IOException | RuntimeException e) {
+                    throw new BootException("--vsock " + v.uds() + ": " + e.getMessage());
+                }
+            }
+            if (virtioConsole != null) {
+                specs.add(new VirtioSpec.Console(DeviceOption.transport("--virtio-console", virtioConsole)));
+            }
+            if (balloon != null) {
+                specs.add(new VirtioSpec.Balloon(false, DeviceOption.transport("--balloon", balloon)));
+            }
         } catch (BootException | RuntimeException e) {
             for (VirtioSpec s : specs) {
                 if (s instanceof VirtioSpec.Disk disk) {
@@ -190,6 +267,10 @@ final class RunCommand implements Callable<Integer> {
                     } catch (IOException ignored) {
                         // closing a read we never started; nothing was written
                     }
+                } else if (s instanceof VirtioSpec.Net net) {
+                    net.backend().close();
+                } else if (s instanceof VirtioSpec.Vsock v) {
+                    v.backend().close();
                 }
             }
             if (e instanceof CommandLine.TypeConversionException tce) {

@@ -33,13 +33,18 @@ import dev.rivet.platform.sbi.SbiPlatform;
 import dev.rivet.virtio.VirtioDevice;
 import dev.rivet.virtio.blk.VirtioBlk;
 import dev.rivet.virtio.mmio.VirtioMmio;
+import dev.rivet.virtio.balloon.VirtioBalloon;
+import dev.rivet.virtio.console.VirtioConsole;
+import dev.rivet.virtio.net.VirtioNet;
 import dev.rivet.virtio.p9.P9Server;
 import dev.rivet.virtio.pci.VirtioPci;
 import dev.rivet.virtio.p9.Virtio9p;
 import dev.rivet.virtio.rng.VirtioRng;
+import dev.rivet.virtio.vsock.VirtioVsock;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
@@ -122,6 +127,8 @@ public final class VirtMachine implements AutoCloseable, SbiPlatform {
     private final Rom rom;
     private final FwCfg fwCfg;
     private final PcieHost pcie;
+    private VirtioConsole virtioConsole;
+    private VirtioBalloon balloon;
     /** The eight virtio-mmio slots, slot n at VIRTIO.base + n * 0x1000 on IRQ 1 + n. */
     private final VirtioMmio[] virtioSlots = new VirtioMmio[VIRTIO_COUNT];
     /** Runs device I/O (disk reads and writes) off the hart thread. */
@@ -142,6 +149,10 @@ public final class VirtMachine implements AutoCloseable, SbiPlatform {
         for (VirtioSpec spec : config.virtio()) {
             if (spec instanceof VirtioSpec.Disk d) {
                 owned.add(d.backend()); // closed with the machine, or at once if it cannot be built
+            } else if (spec instanceof VirtioSpec.Net n) {
+                owned.add(n.backend());
+            } else if (spec instanceof VirtioSpec.Vsock v) {
+                owned.add(v.backend());
             }
         }
         if (config.ramSize() < MIN_RAM) {
@@ -239,6 +250,42 @@ public final class VirtMachine implements AutoCloseable, SbiPlatform {
             VirtioDevice device = switch (spec) {
                 case VirtioSpec.Disk d -> new VirtioBlk(d.backend(), io, d.serial());
                 case VirtioSpec.Rng r -> new VirtioRng(new SecureRandom());
+                case VirtioSpec.Console c -> {
+                    if (virtioConsole != null) {
+                        throw new BootException("only one virtio-console per machine (give it named ports instead)");
+                    }
+                    VirtioConsole.Builder b = VirtioConsole.builder(io).console(this::hvcOut);
+                    c.ports().forEach(b::port);
+                    virtioConsole = b.build();
+                    yield virtioConsole;
+                }
+                case VirtioSpec.Balloon bs -> {
+                    if (balloon != null) {
+                        throw new BootException("only one virtio-balloon per machine");
+                    }
+                    VirtioBalloon.Options o = VirtioBalloon.Options.DEFAULT;
+                    balloon = new VirtioBalloon(io, new VirtioBalloon.Options(o.statsQueue(), bs.deflateOnOom(),
+                            o.freePageReporting()));
+                    yield balloon;
+                }
+                case VirtioSpec.Net n -> {
+                    try {
+                        VirtioNet net = new VirtioNet(n.backend(), n.mac(), io);
+                        owned.add(net);
+                        yield net;
+                    } catch (RuntimeException e) { // a bad MAC, or the backend could not start (a port in use)
+                        throw new BootException("virtio-net: " + e.getMessage());
+                    }
+                }
+                case VirtioSpec.Vsock v -> {
+                    try {
+                        VirtioVsock vsock = new VirtioVsock(v.cid(), v.backend(), io);
+                        owned.add(vsock);
+                        yield vsock;
+                    } catch (RuntimeException e) {
+                        throw new BootException("virtio-vsock: " + e.getMessage());
+                    }
+                }
                 case VirtioSpec.Share s -> {
                     try {
                         Virtio9p share = new Virtio9p(new P9Server(s.dir(), s.readOnly()), s.tag(), io);
@@ -297,6 +344,13 @@ public final class VirtMachine implements AutoCloseable, SbiPlatform {
 
     private void uartOut(int b) {
         consoleWrite(new byte[] {(byte) b}, 0, 1);
+    }
+
+    /** Output of hvc0 (virtio-console port 0), on an I/O thread: to the same place as the UART's. */
+    private void hvcOut(ByteBuffer data) {
+        byte[] b = new byte[data.remaining()];
+        data.get(b);
+        consoleWrite(b, 0, b.length);
     }
 
     private void end(Ending why, int code) {
@@ -427,9 +481,16 @@ public final class VirtMachine implements AutoCloseable, SbiPlatform {
         end(Ending.STOPPED, 0);
     }
 
-    /** Bytes typed by the user, to the UART's receiver (and the SBI console). */
+    /**
+     * Bytes typed by the user, to the UART's receiver (and the SBI console), and to hvc0
+     * when there is a virtio-console (as much as its input buffer takes): whichever the
+     * guest reads its console from gets them.
+     */
     public void input(byte[] data) {
         uart.offer(data);
+        if (virtioConsole != null) {
+            virtioConsole.port(0).send(data);
+        }
         for (byte b : data) {
             sbiInput.add(b);
         }
@@ -462,6 +523,16 @@ public final class VirtMachine implements AutoCloseable, SbiPlatform {
         } catch (BootException e) {
             throw new IllegalStateException("reboot failed: " + e.getMessage(), e);
         }
+    }
+
+    /** The virtio-console, or null when the machine has none. */
+    public VirtioConsole virtioConsole() {
+        return virtioConsole;
+    }
+
+    /** The virtio-balloon, or null when the machine has none. */
+    public VirtioBalloon balloon() {
+        return balloon;
     }
 
     public Hart hart() {

@@ -114,6 +114,20 @@ class VmctlTest {
         assertTrue(o.out().contains("vmtest: exit 0"), o.out());
     }
 
+    /**
+     * The device flags reach the guest: rng, console and balloon on PCI, and the guest's
+     * console on hvc0, so the vmtest's last words arrive through virtio-console.
+     */
+    @Test
+    void virtioDeviceFlagsPutDevicesOnPciAndTheConsoleOnHvc0() {
+        Outcome o = vmctl("run", "--clock", "deterministic", "--rng=pci", "--virtio-console=pci", "--balloon=pci",
+                "--append", "console=hvc0 vmtest=/usr/bin/lspci");
+        assertEquals(0, o.status(), o.err());
+        assertTrue(o.out().contains("1af4:1044") && o.out().contains("1af4:1043") && o.out().contains("1af4:1045"),
+                "rng, console and balloon functions in lspci:\n" + o.out());
+        assertTrue(o.out().contains("vmtest: exit 0"), o.out());
+    }
+
     @Test
     void linuxInputsThatCannotBootAreOneLineErrors(@TempDir Path dir) throws Exception {
         Path junk = dir.resolve("junk");
@@ -213,7 +227,9 @@ class VmctlTest {
                 {"--drive", "file=" + disk + ",serial=123456789012345678901", "serial has at most 20 bytes"},
                 {"--share", dir.resolve("nowhere") + ",tag=x", "not a directory"},
                 {"--share", dir + ",readonly=on", "'tag=' is required"},
-                {"--rng=usb", "", "transport=usb must be mmio or pci"}};
+                {"--rng=usb", "", "transport=usb must be mmio or pci"},
+                {"--virtio-console=isa", "", "transport=isa must be mmio or pci"},
+                {"--balloon=x", "", "transport=x must be mmio or pci"}};
         for (String[] c : cases) {
             Outcome o = c[1].isEmpty() ? vmctl("run", c[0]) : vmctl("run", c[0], c[1]);
             assertEquals(Vmctl.EXIT_USAGE, o.status(), String.join(" ", c) + ": " + o.err());
