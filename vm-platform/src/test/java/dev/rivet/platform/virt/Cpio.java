@@ -19,6 +19,10 @@ final class Cpio {
         return entry(path, content.getBytes(StandardCharsets.UTF_8), 0100000 | mode);
     }
 
+    Cpio file(String path, byte[] data, int mode) {
+        return entry(path, data, 0100000 | mode);
+    }
+
     Cpio dir(String path) {
         return entry(path, new byte[0], 040755);
     }

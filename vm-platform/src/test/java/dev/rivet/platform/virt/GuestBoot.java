@@ -29,7 +29,8 @@ final class GuestBoot {
 
     Path kernel = BUNDLED.resolve("Image.gz");
     Path initrd = BUNDLED.resolve("initramfs.cpio.gz");
-    byte[] extraInitrd;
+    /** Files added to the initramfs (vmtest.sh, programs), by path. */
+    final java.util.Map<String, byte[]> extraFiles = new java.util.LinkedHashMap<>();
     String append = "console=ttyS0";
     byte[] firmware;
     boolean deterministic = true;
@@ -73,8 +74,14 @@ final class GuestBoot {
 
     /** Adds {@code /vmtest.sh} with {@code script} and points the kernel command line at it. */
     GuestBoot vmtest(String script) {
-        extraInitrd = new Cpio().file("vmtest.sh", "#!/bin/sh\n" + script, 0755).gzip();
+        extraFiles.put("vmtest.sh", ("#!/bin/sh\n" + script).getBytes(StandardCharsets.UTF_8));
         append = append + " vmtest=/vmtest.sh";
+        return this;
+    }
+
+    /** Adds an executable file to the initramfs, e.g. a static program the vmtest runs. */
+    GuestBoot file(String path, byte[] data) {
+        extraFiles.put(path, data);
         return this;
     }
 
@@ -93,6 +100,12 @@ final class GuestBoot {
         }
         KernelImage k = KernelImage.read(kernel);
         byte[] rd = initrd == null ? null : Files.readAllBytes(initrd);
+        byte[] extraInitrd = null;
+        if (!extraFiles.isEmpty()) {
+            Cpio cpio = new Cpio();
+            extraFiles.forEach((path, data) -> cpio.file(path, data, 0755));
+            extraInitrd = cpio.gzip();
+        }
         if (extraInitrd != null && rd != null) {
             byte[] all = new byte[rd.length + extraInitrd.length];
             System.arraycopy(rd, 0, all, 0, rd.length);
