@@ -6,9 +6,10 @@ import dev.rivet.core.bus.DmaView;
 import java.util.Arrays;
 
 /**
- * One available buffer as {@link Virtqueue#pop} found it (VirtIO 1.2 section 2.7.5): the
- * head index to return in the used ring, then the device-readable buffers followed by the
- * device-writable ones, each a guest address and length already checked to lie in RAM.
+ * One available buffer as {@link Virtqueue#pop} found it (VirtIO 1.2 sections 2.7.5 and
+ * 2.8.13): the identifier to return it by ({@link #head}), then the device-readable buffers
+ * followed by the device-writable ones, each a guest address and length already checked to
+ * lie in RAM.
  *
  * <p>The driver may split data across descriptors however it likes (VIRTIO_F_VERSION_1
  * implies ANY_LAYOUT, 2.7.4), so devices usually treat the readable buffers as one byte
@@ -32,6 +33,11 @@ public final class DescriptorChain {
         readableBytes = writableBytes = 0;
     }
 
+    /** A packed ring learns the Buffer ID only from the last descriptor of the list. */
+    void setHead(int head) {
+        this.head = head;
+    }
+
     void add(long addr, long len, boolean write) {
         int n = readable + writable;
         if (n == addrs.length) {
@@ -49,7 +55,10 @@ public final class DescriptorChain {
         }
     }
 
-    /** The descriptor index to report in the used ring. */
+    /**
+     * What to give {@link Virtqueue#push}: the head descriptor index of a split ring's chain
+     * (2.7.8), the Buffer ID of a packed ring's buffer (2.8.6).
+     */
     public int head() {
         return head;
     }

@@ -16,8 +16,9 @@ import static dev.rivet.virtio.Virtio.*;
  * {@link VirtioInterrupts}; the device sees this class as its {@link VirtioContext}.
  *
  * <ul>
- * <li>Offered features are the device's plus VERSION_1, INDIRECT_DESC and EVENT_IDX,
- *     never RING_PACKED. FEATURES_OK is refused (reads back clear, 3.1.1 step 6) without
+ * <li>Offered features are the device's plus VERSION_1, INDIRECT_DESC, EVENT_IDX and
+ *     RING_PACKED, which the queues implement for every device (each queue takes its ring
+ *     format from the features when the driver enables it). FEATURES_OK is refused (reads back clear, 3.1.1 step 6) without
  *     VERSION_1, with a bit not offered, or when the device says no.
  * <li>Writing 0 resets; a driver cannot clear status bits otherwise (2.1.2) nor set
  *     DEVICE_NEEDS_RESET. DRIVER_OK activates the device once, with the negotiated features.
@@ -32,7 +33,8 @@ import static dev.rivet.virtio.Virtio.*;
  * (which waits for queue processing to finish) cannot deadlock with a device thread.
  */
 public final class VirtioCore implements VirtioContext {
-    private static final long CORE_FEATURES = bit(F_VERSION_1) | bit(F_INDIRECT_DESC) | bit(F_EVENT_IDX);
+    private static final long CORE_FEATURES = bit(F_VERSION_1) | bit(F_INDIRECT_DESC) | bit(F_EVENT_IDX)
+            | bit(F_RING_PACKED);
 
     private final VirtioDevice device;
     private final DmaView dma;
@@ -56,7 +58,7 @@ public final class VirtioCore implements VirtioContext {
         for (int i = 0; i < queues.length; i++) {
             queues[i] = new Virtqueue(i, device.maxQueueSize(i), dma);
         }
-        this.offered = (device.deviceFeatures() | CORE_FEATURES) & ~bit(F_RING_PACKED);
+        this.offered = device.deviceFeatures() | CORE_FEATURES;
     }
 
     public VirtioDevice device() {

@@ -6,8 +6,13 @@ import dev.rivet.core.bus.DmaView;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The device side of one split virtqueue (VirtIO 1.2 section 2.7): a descriptor table, the
- * driver-written available ring and the device-written used ring, all in guest RAM.
+ * The device side of one virtqueue, in the format the driver negotiated: split (VirtIO 1.2
+ * section 2.7, described here) or, with VIRTIO_F_RING_PACKED, packed (section 2.8, handed
+ * to {@link PackedRing}). Devices see one API for both: {@link #pop}, {@link #push},
+ * {@link #fill}/{@link #flush}, {@link #unpop}, {@link #needsInterrupt}.
+ *
+ * <p>A split queue is a descriptor table, the driver-written available ring and the
+ * device-written used ring, all in guest RAM.
  *
  * <pre>
  * descriptor (16 bytes, 2.7.5):  le64 addr; le32 len; le16 flags; le16 next
@@ -15,7 +20,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * used ring (2.7.8):             le16 flags; le16 idx; {le32 id; le32 len} ring[size]; le16 avail_event
  * </pre>
  *
- * <p>Everything the driver wrote is distrusted: {@link #pop} refuses loops and chains
+ * <p>Everything the driver wrote is distrusted (for packed rings see {@link PackedRing}):
+ * {@link #pop} refuses loops and chains
  * longer than the table, {@code next} out of range, nested or malformed indirect tables,
  * readable-after-writable ordering, buffers outside RAM, chains over 4 GiB, and an avail
  * index more than {@code size} ahead, by throwing {@link VirtqueueException}; the caller
@@ -32,7 +38,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * the request in progress and no more are started.
  */
 public final class Virtqueue {
-    /** Largest split queue size (2.7). */
+    /** Largest queue size, split (2.7) or packed (2.8). */
     public static final int MAX_SIZE = 32768;
     /** Largest indirect table accepted, in descriptors (Linux's virtio-blk uses at most seg_max + 2). */
     public static final int MAX_INDIRECT = 1024;
@@ -60,6 +66,10 @@ public final class Virtqueue {
     // Negotiated features, fixed while ready.
     private boolean eventIdx;
     private boolean indirect;
+    /** The ring format, chosen at enable from the negotiated features. */
+    private boolean packed;
+    /** The packed ring's state, made at the first packed enable and kept for the next. */
+    private PackedRing packedRing;
 
     // Device progress; touched only by the processing thread (under the lock).
     private int lastAvail;
@@ -139,11 +149,42 @@ public final class Virtqueue {
     }
 
     /**
-     * QueueReady = 1: checks what the driver programmed (2.7: size a power of two no larger
-     * than the maximum; each part aligned and entirely in RAM) and starts from index 0.
-     * Returns null when the queue is ready, otherwise what is wrong (queue left not ready).
+     * QueueReady = 1: checks what the driver programmed for the ring format the features
+     * name (split, 2.7: size a power of two no larger than the maximum; packed, 2.8.10.1:
+     * any size up to the maximum; each part aligned and entirely in RAM) and starts from
+     * the beginning. Returns null when the queue is ready, otherwise what is wrong (queue
+     * left not ready).
      */
     String enable(long features) {
+        boolean packedFormat = (features & Virtio.bit(Virtio.F_RING_PACKED)) != 0;
+        String bad = packedFormat ? checkPacked() : checkSplit();
+        if (bad != null) {
+            return bad;
+        }
+        lock.lock();
+        try {
+            applyFeatures(features);
+            packed = packedFormat;
+            lastAvail = 0;
+            usedIdx = 0;
+            signalledUsed = 0;
+            if (packed) {
+                if (packedRing == null) {
+                    packedRing = new PackedRing(index, dma);
+                }
+                packedRing.start(size, descAddr, driverAddr, deviceAddr, eventIdx, indirect);
+            }
+            stopped = false;
+            ready = true;
+        } catch (DmaException e) {
+            return String.format("queue %d: %s", index, e.getMessage()); // cannot be: the area was checked
+        } finally {
+            lock.unlock();
+        }
+        return null;
+    }
+
+    private String checkSplit() {
         if (size < 1 || size > maxSize || Integer.bitCount(size) != 1) {
             return String.format("queue %d: size %d is not a power of two in 1..%d", index, size, maxSize);
         }
@@ -154,21 +195,22 @@ public final class Virtqueue {
         if (bad == null) {
             bad = checkArea("device area (used ring)", deviceAddr, 4, 6 + 8L * size);
         }
-        if (bad != null) {
-            return bad;
+        return bad;
+    }
+
+    /** 2.8.10.1: a ring of 16-byte descriptors and two 4-byte event suppression structures. */
+    private String checkPacked() {
+        if (size < 1 || size > maxSize) {
+            return String.format("queue %d: packed ring size %d is not in 1..%d", index, size, maxSize);
         }
-        lock.lock();
-        try {
-            applyFeatures(features);
-            lastAvail = 0;
-            usedIdx = 0;
-            signalledUsed = 0;
-            stopped = false;
-            ready = true;
-        } finally {
-            lock.unlock();
+        String bad = checkArea("descriptor ring", descAddr, 16, (long) DESC_SIZE * size);
+        if (bad == null) {
+            bad = checkArea("driver area (driver event suppression)", driverAddr, 4, 4);
         }
-        return null;
+        if (bad == null) {
+            bad = checkArea("device area (device event suppression)", deviceAddr, 4, 4);
+        }
+        return bad;
     }
 
     private String checkArea(String what, long addr, int align, long len) {
@@ -181,9 +223,22 @@ public final class Virtqueue {
         return null;
     }
 
+    /**
+     * Takes EVENT_IDX and INDIRECT_DESC from the features (at enable, and again at DRIVER_OK).
+     * The ring format stays what it was at enable: a driver sets its queues up after
+     * FEATURES_OK (3.1.1), and a ring in use cannot change shape.
+     */
     void applyFeatures(long features) {
         eventIdx = (features & Virtio.bit(Virtio.F_EVENT_IDX)) != 0;
         indirect = (features & Virtio.bit(Virtio.F_INDIRECT_DESC)) != 0;
+        if (packedRing != null) {
+            packedRing.features(eventIdx, indirect);
+        }
+    }
+
+    /** Whether the queue uses the packed format (VIRTIO_F_RING_PACKED, fixed at enable). */
+    public boolean packed() {
+        return packed;
     }
 
     /** Makes {@link #pop} find nothing from now on; does not wait. Any thread. */
@@ -200,6 +255,7 @@ public final class Virtqueue {
         lock.lock();
         try {
             ready = false;
+            packed = false;
             lastAvail = usedIdx = signalledUsed = 0;
             if (forget) {
                 size = 0;
@@ -238,13 +294,16 @@ public final class Virtqueue {
      * Takes the next available chain into {@code chain}. Returns false when the ring is
      * empty or the queue is stopped. With VIRTIO_F_EVENT_IDX, an empty ring publishes
      * avail_event (the driver notifies again when it adds the next buffer) and looks once
-     * more, so a buffer added in between is never missed (2.7.10).
+     * more, so a buffer added in between is never missed (2.7.10; packed: 2.8.10).
      */
     public boolean pop(DescriptorChain chain) throws VirtqueueException {
         if (!ready || stopped) {
             return false;
         }
         try {
+            if (packed) {
+                return packedRing.pop(chain);
+            }
             int pending = pending();
             if (pending == 0) {
                 if (!eventIdx) {
@@ -354,8 +413,9 @@ public final class Virtqueue {
 
     /**
      * Returns a chain to the driver: writes the used element, then publishes the used
-     * index with release ordering (2.7.8). {@code written} is the number of bytes the
-     * device wrote into the chain's writable buffers.
+     * index with release ordering (2.7.8; packed: the used descriptor's flags, 2.8.22).
+     * {@code head} is the chain's {@link DescriptorChain#head}; {@code written} is the
+     * number of bytes the device wrote into the chain's writable buffers.
      */
     public void push(int head, long written) throws VirtqueueException {
         fill(0, head, written);
@@ -366,12 +426,18 @@ public final class Virtqueue {
      * Writes a used element {@code offset} places past the last published one, without
      * publishing it: the driver sees nothing until {@link #flush}. For a device that returns
      * several chains as one unit (virtio-net's merged receive buffers, 5.1.6.4, whose driver
-     * reads num_buffers and then expects that many used elements to be there).
+     * reads num_buffers and then expects that many used elements to be there). A packed ring
+     * only notes the element here and writes it at {@link #flush}: where its used descriptor
+     * goes depends on the slots taken by the buffers returned before it.
      */
     public void fill(int offset, int head, long written) throws VirtqueueException {
         if (offset < 0 || offset >= inFlight()) {
             throw new IllegalArgumentException(String.format("queue %d: used element %d past the %d chains popped "
                     + "and not yet returned", index, offset, inFlight()));
+        }
+        if (packed) {
+            packedRing.fill(offset, head, written); // written to the ring by flush
+            return;
         }
         try {
             long e = deviceAddr + 4 + 8L * ((usedIdx + offset) & (size - 1));
@@ -385,6 +451,7 @@ public final class Virtqueue {
     /**
      * Publishes the next {@code count} used elements written by {@link #fill} with one
      * release store of the used index (2.7.8), so the driver sees all of them or none.
+     * A packed ring writes their used descriptors now, the first one's flags last (2.8.9).
      */
     public void flush(int count) throws VirtqueueException {
         if (count < 0 || count > inFlight()) {
@@ -392,6 +459,10 @@ public final class Virtqueue {
                     + "popped and not yet returned", index, count, inFlight()));
         }
         try {
+            if (packed) {
+                packedRing.flush(count);
+                return;
+            }
             usedIdx = (usedIdx + count) & 0xFFFF;
             dma.writeU16Release(deviceAddr + 2, usedIdx);
         } catch (DmaException e) {
@@ -412,21 +483,29 @@ public final class Virtqueue {
             throw new IllegalArgumentException(String.format("queue %d: cannot put back %d chains, %d popped and "
                     + "not yet returned", index, count, inFlight()));
         }
+        if (packed) {
+            packedRing.unpop(count);
+            return;
+        }
         lastAvail = (lastAvail - count) & 0xFFFF;
     }
 
     /** Chains popped and not yet returned (each chain gets exactly one used element). */
     private int inFlight() {
-        return (lastAvail - usedIdx) & 0xFFFF;
+        return packed ? packedRing.inFlight() : (lastAvail - usedIdx) & 0xFFFF;
     }
 
     /**
      * Whether the driver wants a used buffer notification for what was pushed since the
      * last call that returned true (2.7.10): with VIRTIO_F_EVENT_IDX, when the used index
-     * passed used_event; otherwise unless avail->flags has NO_INTERRUPT.
+     * passed used_event; otherwise unless avail->flags has NO_INTERRUPT. Packed rings:
+     * the driver event suppression structure (2.8.10).
      */
     public boolean needsInterrupt() throws VirtqueueException {
         try {
+            if (packed) {
+                return packedRing.needsInterrupt();
+            }
             DmaView.fullFence(); // the used idx store before the used_event / flags load
             if (!eventIdx) {
                 return (dma.readU16(driverAddr) & AVAIL_F_NO_INTERRUPT) == 0;
@@ -442,13 +521,17 @@ public final class Virtqueue {
         }
     }
 
-    /** Used ring entries the device has published (its shadow of used->idx). */
+    /**
+     * Used ring entries the device has published (its shadow of used->idx); for a packed
+     * ring, the position of the next used descriptor as an event suppression off_wrap
+     * (slot, with the device's wrap counter in bit 15).
+     */
     public int usedIndex() {
-        return usedIdx;
+        return packed ? packedRing.usedIndex() : usedIdx;
     }
 
-    /** The next avail ring position the device will read. */
+    /** The next avail ring position the device will read (packed: as off_wrap, see {@link #usedIndex}). */
     public int lastAvailIndex() {
-        return lastAvail;
+        return packed ? packedRing.lastAvailIndex() : lastAvail;
     }
 }

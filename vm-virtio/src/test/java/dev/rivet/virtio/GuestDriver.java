@@ -20,8 +20,9 @@ import static org.junit.jupiter.api.Assertions.fail;
  * Plays Linux's virtio_ring driver (drivers/virtio/virtio_ring.c) over a small guest RAM,
  * with a transport driver underneath: virtio_mmio (drivers/virtio/virtio_mmio.c) against a
  * {@link VirtioMmio}, or virtio_pci_modern through {@link GuestPciTransport}. It
- * negotiates features, lays out split rings in RAM, adds direct and indirect chains,
- * kicks, and reads used entries back. All register traffic goes through
+ * negotiates features, lays out split rings in RAM (packed rings, through
+ * {@link PackedDriverRing}, when VIRTIO_F_RING_PACKED was accepted), adds direct and
+ * indirect chains, kicks, and reads used entries back. All register traffic goes through
  * {@link Bus#readDevice}/{@link Bus#writeDevice}, as a hart's would. Hostile tests use the
  * raw ring accessors to break the rules on purpose.
  */
@@ -81,6 +82,8 @@ public final class GuestDriver {
     public final Wire irq;
     public final Transport transport;
     private long next;
+    /** What the last {@link #negotiate} accepted: decides the ring format of {@link #queue}. */
+    private long negotiated;
 
     public GuestDriver(GuestRam ram, VirtioMmio mmio, Wire irq) {
         this.ram = ram;
@@ -239,7 +242,13 @@ public final class GuestDriver {
         writeFeatures(f);
         addStatus(Virtio.STATUS_FEATURES_OK);
         assertTrue((status() & Virtio.STATUS_FEATURES_OK) != 0, "FEATURES_OK refused");
+        negotiated = f;
         return f;
+    }
+
+    /** Whether the last {@link #negotiate} accepted VIRTIO_F_RING_PACKED. */
+    public boolean ringPacked() {
+        return (negotiated & Virtio.bit(Virtio.F_RING_PACKED)) != 0;
     }
 
     public void driverOk() {
@@ -256,19 +265,34 @@ public final class GuestDriver {
         return transport.interruptLine();
     }
 
-    /** vm_setup_vq with rings allocated in RAM. */
+    /** vm_setup_vq with rings allocated in RAM, split or packed as negotiated. */
     public DriverQueue queue(int index, int size) {
+        if (ringPacked()) {
+            long ring = alloc(16L * size, 16);
+            long driverEvent = alloc(4, 4);
+            long deviceEvent = alloc(4, 4);
+            return queue(index, size, ring, driverEvent, deviceEvent);
+        }
         long desc = alloc(16L * size, 16);
         long avail = alloc(6 + 2L * size, 2);
         long used = alloc(6 + 8L * size, 4);
         return queue(index, size, desc, avail, used);
     }
 
-    /** vm_setup_vq with the given ring addresses (hostile tests pass bad ones). */
+    /**
+     * vm_setup_vq with the given ring addresses (hostile tests pass bad ones); for a packed
+     * ring {@code avail} is the driver event suppression and {@code used} the device's.
+     */
     public DriverQueue queue(int index, int size, long desc, long avail, long used) {
         assertFalse(transport.queueReady(index), "queue already set up");
+        PackedDriverRing packed = null;
+        if (ringPacked()) {
+            // virtqueue_reset / vring_alloc_queue_packed zero the ring before it is handed over.
+            packed = new PackedDriverRing(this, size, desc, avail, used,
+                    (negotiated & Virtio.bit(Virtio.F_EVENT_IDX)) != 0);
+        }
         transport.setupQueue(index, size, desc, avail, used);
-        return new DriverQueue(index, size, desc, avail, used);
+        return new DriverQueue(index, size, desc, avail, used, packed);
     }
 
     /** A buffer of a chain: guest address, length, and whether the device writes it. */
@@ -286,32 +310,59 @@ public final class GuestDriver {
     public record Used(int id, int len) {
     }
 
-    /** The driver's side of one split virtqueue. */
+    /**
+     * The driver's side of one virtqueue: split, or packed when the driver accepted
+     * VIRTIO_F_RING_PACKED, in which case the common operations (add, addIndirect, kick,
+     * poll, await, availIdx/kickNeeded, usedIdx, setUsedEvent, setAvailFlags) go to
+     * {@link #packed()} and the split ring's raw accessors refuse.
+     */
     public final class DriverQueue {
         public final int index;
         public final int size;
+        /** Split: descriptor table, avail ring, used ring. Packed: ring, driver and device event suppression. */
         public final long desc, avail, used;
         private final ArrayDeque<Integer> free = new ArrayDeque<>();
         private final int[] chainLen;
+        private final PackedDriverRing packed;
         private int availIdx;
         private int lastUsed;
 
-        DriverQueue(int index, int size, long desc, long avail, long used) {
+        DriverQueue(int index, int size, long desc, long avail, long used, PackedDriverRing packed) {
             this.index = index;
             this.size = size;
             this.desc = desc;
             this.avail = avail;
             this.used = used;
+            this.packed = packed;
             this.chainLen = new int[Math.max(size, 1)];
             for (int i = 0; i < size; i++) {
                 free.add(i);
             }
         }
 
+        /** The packed ring driver; fails the test when this queue is split. */
+        public PackedDriverRing packed() {
+            assertTrue(packed != null, "queue " + index + " is a split ring");
+            return packed;
+        }
+
+        public boolean isPacked() {
+            return packed != null;
+        }
+
+        private void splitOnly(String what) {
+            if (packed != null) {
+                throw new IllegalStateException(what + " is for split rings; queue " + index + " is packed");
+            }
+        }
+
         // ---- virtqueue_add_split ----
 
-        /** Adds a direct chain and makes it available (does not kick); returns its head. */
+        /** Adds a direct chain and makes it available (does not kick); returns its head (packed: its buffer ID). */
         public int add(Buf... bufs) {
+            if (packed != null) {
+                return packed.add(bufs);
+            }
             assertTrue(free.size() >= bufs.length, "ring full");
             int[] ids = new int[bufs.length];
             for (int i = 0; i < bufs.length; i++) {
@@ -328,8 +379,11 @@ public final class GuestDriver {
             return ids[0];
         }
 
-        /** Adds a chain through one indirect table (allocated in RAM); returns its head. */
+        /** Adds a chain through one indirect table (allocated in RAM); returns its head (packed: its buffer ID). */
         public int addIndirect(Buf... bufs) {
+            if (packed != null) {
+                return packed.addIndirect(bufs);
+            }
             long table = alloc(16L * bufs.length, 16);
             for (int i = 0; i < bufs.length; i++) {
                 boolean last = i == bufs.length - 1;
@@ -351,16 +405,22 @@ public final class GuestDriver {
 
         /** virtqueue_kick_prepare with EVENT_IDX: does the device want a notification after adding since {@code old}? */
         public boolean kickNeeded(int old) {
+            if (packed != null) {
+                return packed.kickNeeded(old);
+            }
             int event = u16(used + 4 + 8L * size);
             return ((availIdx - event - 1) & 0xFFFF) < ((availIdx - old) & 0xFFFF);
         }
 
         public int availIdx() {
-            return availIdx;
+            return packed != null ? packed.availIdx() : availIdx;
         }
 
         /** virtqueue_get_buf: the next used element, or null; frees its descriptors. */
         public Used poll() {
+            if (packed != null) {
+                return packed.poll();
+            }
             if (usedIdx() == lastUsed) {
                 return null;
             }
@@ -403,36 +463,51 @@ public final class GuestDriver {
         // ---- raw access for tests that misbehave on purpose ----
 
         public void setDesc(int i, long addr, long len, int flags, int nextIdx) {
+            splitOnly("setDesc");
             rawDesc(desc, i, addr, len, flags, nextIdx);
         }
 
         /** Puts {@code head} in the avail ring and publishes the new index. */
         public void publish(int head) {
+            splitOnly("publish");
             put16(avail + 4 + 2L * (availIdx & (size - 1)), head);
             setAvailIdx((availIdx + 1) & 0xFFFF);
         }
 
         public void setAvailIdx(int idx) {
+            splitOnly("setAvailIdx");
             availIdx = idx;
             put16(avail + 2, idx);
         }
 
+        /** avail->flags; packed: NO_INTERRUPT is driver event DISABLE, anything else ENABLE. */
         public void setAvailFlags(int flags) {
+            if (packed != null) {
+                packed.setDriverEvent(u16(avail), (flags & Virtqueue.AVAIL_F_NO_INTERRUPT) != 0
+                        ? PackedDriverRing.EVENT_DISABLE : PackedDriverRing.EVENT_ENABLE);
+                return;
+            }
             put16(avail, flags);
         }
 
-        /** used_event: the driver wants an interrupt once the used index passes it. */
+        /** used_event: the driver wants an interrupt once the used index passes it (packed: see PackedDriverRing). */
         public void setUsedEvent(int v) {
+            if (packed != null) {
+                packed.setUsedEvent(v);
+                return;
+            }
             put16(avail + 4 + 2L * size, v);
         }
 
         /** avail_event, written by the device. */
         public int availEvent() {
+            splitOnly("availEvent");
             return u16(used + 4 + 8L * size);
         }
 
+        /** used->idx; packed: used buffers published (see {@link PackedDriverRing#usedIdx}). */
         public int usedIdx() {
-            return u16(used + 2);
+            return packed != null ? packed.usedIdx() : u16(used + 2);
         }
     }
 

@@ -193,7 +193,8 @@ class VirtioBalloonTest {
     void identityFeaturesAndConfigSize() {
         attach(Options.DEFAULT, DIRECT);
         assertEquals(Virtio.ID_BALLOON, drv.read(DEVICE_ID));
-        long core = bit(Virtio.F_VERSION_1) | bit(Virtio.F_INDIRECT_DESC) | bit(Virtio.F_EVENT_IDX);
+        long core = bit(Virtio.F_VERSION_1) | bit(Virtio.F_INDIRECT_DESC) | bit(Virtio.F_EVENT_IDX)
+                | bit(Virtio.F_RING_PACKED);
         assertEquals(core | bit(F_STATS_VQ) | bit(F_REPORTING), drv.offered(), "no DEFLATE_ON_OOM unless asked");
         attach(EVERYTHING, DIRECT);
         assertEquals(core | bit(F_STATS_VQ) | bit(F_REPORTING) | bit(F_DEFLATE_ON_OOM), drv.offered());

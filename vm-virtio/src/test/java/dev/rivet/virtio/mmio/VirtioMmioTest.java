@@ -117,9 +117,9 @@ class VirtioMmioTest extends MmioDeviceContract {
     }
 
     @Test
-    void offersVersion1IndirectAndEventIdxButNeverPackedRings() {
+    void offersVersion1IndirectEventIdxAndPackedRings() {
         long f = drv.offered();
-        assertEquals(DEVICE_BITS | bit(F_VERSION_1) | bit(F_INDIRECT_DESC) | bit(F_EVENT_IDX), f);
+        assertEquals(DEVICE_BITS | bit(F_VERSION_1) | bit(F_INDIRECT_DESC) | bit(F_EVENT_IDX) | bit(F_RING_PACKED), f);
         for (long sel : new long[] {2, 0xFFFF_FFFFL, 0x8000_0000L}) {
             drv.write(DEVICE_FEATURES_SEL, sel);
             assertEquals(0, drv.read(DEVICE_FEATURES), "no feature word " + sel);
@@ -141,9 +141,9 @@ class VirtioMmioTest extends MmioDeviceContract {
         drv.writeFeatures(bit(F_VERSION_1) | 1L << 5);
         drv.addStatus(STATUS_FEATURES_OK);
         assertEquals(0, drv.status() & STATUS_FEATURES_OK);
-        drv.writeFeatures(bit(F_VERSION_1) | bit(F_RING_PACKED));
+        drv.writeFeatures(bit(F_VERSION_1) | bit(F_RING_PACKED) | 1L << 35);
         drv.addStatus(STATUS_FEATURES_OK);
-        assertEquals(0, drv.status() & STATUS_FEATURES_OK, "packed rings are not offered");
+        assertEquals(0, drv.status() & STATUS_FEATURES_OK, "bit 35 is not offered");
         drv.writeFeatures(bit(F_VERSION_1) | 1L << 3);
         drv.addStatus(STATUS_FEATURES_OK);
         assertEquals(STATUS_FEATURES_OK, drv.status() & STATUS_FEATURES_OK);

@@ -45,7 +45,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  * (waiting for guestReady whenever the card refuses one) while the guest, on the test's
  * thread, takes frames off the receive ring, posts fresh buffers of random sizes and kicks
  * as Linux does (only when avail_event asks, under EVENT_IDX), and transmits through the
- * card's I/O thread. Seeded: the seed is printed; rerun with {@code -Drivet.seed=N}.
+ * card's I/O thread, over split or packed rings. Seeded: the seed is printed; rerun with
+ * {@code -Drivet.seed=N}.
  */
 class VirtioNetTrafficTest {
     static final long SEED = Long.getLong("rivet.seed", new SplittableRandom().nextLong(1L << 40));
@@ -103,12 +104,16 @@ class VirtioNetTrafficTest {
         return ByteBuffer.wrap(f).getInt(ETH_HEADER);
     }
 
-    /** virtnet_probe + virtnet_open: negotiate, set up the queues, fill the receive ring, DRIVER_OK. */
-    void up(boolean mergeable, boolean eventIdx) {
+    /**
+     * virtnet_probe + virtnet_open: negotiate, set up the queues (packed rings, VirtIO 1.2
+     * section 2.8, when {@code packed}), fill the receive ring, DRIVER_OK.
+     */
+    void up(boolean mergeable, boolean eventIdx, boolean packed) {
         this.mergeable = mergeable;
         this.eventIdx = eventIdx;
         long want = bit(F_MAC) | bit(F_STATUS) | bit(F_CSUM) | bit(Virtio.F_INDIRECT_DESC)
-                | (mergeable ? bit(F_MRG_RXBUF) : 0) | (eventIdx ? bit(Virtio.F_EVENT_IDX) : 0);
+                | (mergeable ? bit(F_MRG_RXBUF) : 0) | (eventIdx ? bit(Virtio.F_EVENT_IDX) : 0)
+                | (packed ? bit(Virtio.F_RING_PACKED) : 0);
         drv.negotiate(want);
         rx = drv.queue(RX_QUEUE, RING);
         tx = drv.queue(TX_QUEUE, RING);
@@ -217,15 +222,16 @@ class VirtioNetTrafficTest {
         }
     }
 
-    @ParameterizedTest(name = "mergeable={0} eventIdx={1}")
-    @CsvSource({"true,true", "true,false", "false,true", "false,false"})
-    void everyFrameArrivesIntactAndInOrderWhileTheGuestPostsAndTransmits(boolean mergeable, boolean eventIdx)
-            throws InterruptedException {
-        System.out.printf("VirtioNetTrafficTest.everyFrameArrives(mergeable=%b, eventIdx=%b): seed %d "
-                + "(-Drivet.seed=%d)%n", mergeable, eventIdx, SEED, SEED);
+    @ParameterizedTest(name = "mergeable={0} eventIdx={1} packed={2}")
+    @CsvSource({"true,true,false", "true,false,false", "false,true,false", "false,false,false",
+            "true,true,true", "true,false,true", "false,true,true", "false,false,true"})
+    void everyFrameArrivesIntactAndInOrderWhileTheGuestPostsAndTransmits(boolean mergeable, boolean eventIdx,
+            boolean packed) throws InterruptedException {
+        System.out.printf("VirtioNetTrafficTest.everyFrameArrives(mergeable=%b, eventIdx=%b, packed=%b): seed %d "
+                + "(-Drivet.seed=%d)%n", mergeable, eventIdx, packed, SEED, SEED);
         SplittableRandom r = new SplittableRandom(SEED);
         int frames = 3000;
-        up(mergeable, eventIdx);
+        up(mergeable, eventIdx, packed);
         refill(r);
         Thread feeder = feeder(0, frames, new AtomicBoolean());
         long deadline = System.nanoTime() + TIMEOUT_NS;
@@ -282,7 +288,7 @@ class VirtioNetTrafficTest {
         int lastTxChecked = -1;
         int received = 0;
         for (int cycle = 0; cycle < 40; cycle++) {
-            up(r.nextBoolean(), r.nextBoolean());
+            up(r.nextBoolean(), r.nextBoolean(), r.nextBoolean());
             refill(r);
             int want = r.nextInt(1, 60);
             for (int got = 0; got < want; ) {

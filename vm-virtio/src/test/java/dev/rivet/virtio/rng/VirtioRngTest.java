@@ -61,7 +61,7 @@ class VirtioRngTest {
     void identityAndNoConfig() {
         assertEquals(Virtio.ID_ENTROPY, drv.read(DEVICE_ID));
         assertEquals(Virtio.bit(Virtio.F_VERSION_1) | Virtio.bit(Virtio.F_INDIRECT_DESC)
-                | Virtio.bit(Virtio.F_EVENT_IDX), drv.offered());
+                | Virtio.bit(Virtio.F_EVENT_IDX) | Virtio.bit(Virtio.F_RING_PACKED), drv.offered());
         drv.read(CONFIG);
         assertTrue(errors.getLast().contains("0x100"), "no config space: " + errors);
         drv.write(QUEUE_SEL, 0);
