@@ -19,7 +19,7 @@ public interface VirtioDevice {
 
     /**
      * Device-specific feature bits (0-23 and any others the device implements).
-     * The core adds VERSION_1, INDIRECT_DESC and EVENT_IDX, which it implements itself.
+     * The core adds VERSION_1, INDIRECT_DESC, EVENT_IDX and RING_PACKED, which it implements itself.
      */
     long deviceFeatures();
 
