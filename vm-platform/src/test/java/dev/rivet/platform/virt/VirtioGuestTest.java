@@ -64,6 +64,7 @@ class VirtioGuestTest {
                   echo "$d-sum: $(sha256sum /mnt/data | cut -d' ' -f1)"
                   umount /mnt
                 done
+                echo "vda-features: $(cat /sys/block/vda/device/features)"
                 echo "vdc-ro: $(cat /sys/block/vdc/ro)"
                 dd if=/dev/zero of=/dev/vdc bs=4k count=1 oflag=direct 2>/dev/null; echo "vdc-write: $?"
                 echo "rng: $(cat /sys/class/misc/hw_random/rng_current)"
@@ -75,6 +76,10 @@ class VirtioGuestTest {
         assertEquals(t.name(), field(c1, "vda-bus"), first.tail());
         assertEquals(t.name(), field(c1, "rng-bus"), first.tail());
         assertEquals(Long.toString(DISK / 512), field(c1, "vda-sectors"));
+        // The driver's feature bits, bit 0 first: VERSION_1 (32) and RING_PACKED (34) accepted.
+        String features = field(c1, "vda-features");
+        assertEquals('1', features.charAt(32), features);
+        assertEquals('1', features.charAt(34), "the guest runs packed virtqueues: " + features);
         assertEquals("rivet-a", field(c1, "vda-serial"));
         assertEquals("rivet-b", field(c1, "vdb-serial"));
         assertEquals("1", field(c1, "vdc-ro"));
