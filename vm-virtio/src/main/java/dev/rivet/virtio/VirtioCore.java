@@ -204,6 +204,51 @@ public final class VirtioCore implements VirtioContext {
         return queues[index];
     }
 
+    /** The three ring areas a driver programs for a queue (2.7: descriptor table, driver and device areas). */
+    public enum RingArea {
+        DESCRIPTORS, DRIVER, DEVICE
+    }
+
+    /**
+     * A transport register programs 32 bits ({@code high} or low half) of a ring area's
+     * address for queue {@code index}. Refused with a guest error while the queue is
+     * enabled (MMIO 4.2.3.2, PCI 4.1.4.3.2) or when it does not exist.
+     */
+    public void writeQueueAddress(int index, RingArea area, boolean high, int value) {
+        Virtqueue q = queueForConfig(index, "queue " + area.name().toLowerCase(java.util.Locale.ROOT) + " address");
+        if (q == null) {
+            return;
+        }
+        long old = switch (area) {
+            case DESCRIPTORS -> q.descAddr();
+            case DRIVER -> q.driverAddr();
+            case DEVICE -> q.deviceAddr();
+        };
+        long v = high ? (old & 0xFFFF_FFFFL) | (long) value << 32 : (old & ~0xFFFF_FFFFL) | (value & 0xFFFF_FFFFL);
+        switch (area) {
+            case DESCRIPTORS -> q.setDescAddr(v);
+            case DRIVER -> q.setDriverAddr(v);
+            case DEVICE -> q.setDeviceAddr(v);
+        }
+    }
+
+    /** A transport register sets queue {@code index}'s size; refused like {@link #writeQueueAddress}. */
+    public void writeQueueSize(int index, int size) {
+        Virtqueue q = queueForConfig(index, "queue size");
+        if (q != null) {
+            q.setSize(size);
+        }
+    }
+
+    private Virtqueue queueForConfig(int index, String what) {
+        Virtqueue q = queueOrNull(index, what);
+        if (q != null && q.ready()) {
+            guestError(String.format("%s written while queue %d is enabled; ignored", what, index));
+            return null;
+        }
+        return q;
+    }
+
     /** QueueReady = 1: a bad ring layout makes the device need a reset. */
     public void enableQueue(int index) {
         Virtqueue q = queueOrNull(index, "queue enable");

@@ -7,6 +7,7 @@ import dev.rivet.core.fdt.FdtNode;
 import dev.rivet.core.irq.IrqLine;
 import dev.rivet.virtio.Virtio;
 import dev.rivet.virtio.VirtioCore;
+import dev.rivet.virtio.VirtioCore.RingArea;
 import dev.rivet.virtio.VirtioDevice;
 import dev.rivet.virtio.VirtioInterrupts;
 import dev.rivet.virtio.Virtqueue;
@@ -213,12 +214,7 @@ public final class VirtioMmio implements MmioDevice {
             case DRIVER_FEATURES -> core.writeDriverFeatures(driverFeaturesSel, v);
             case DRIVER_FEATURES_SEL -> driverFeaturesSel = v;
             case QUEUE_SEL -> queueSel = v;
-            case QUEUE_NUM -> {
-                Virtqueue q = queueForWrite("QueueNum");
-                if (q != null) {
-                    q.setSize(v);
-                }
-            }
+            case QUEUE_NUM -> core.writeQueueSize(queueSel, v);
             case QUEUE_READY -> {
                 if (v == 1) {
                     core.enableQueue(queueSel);
@@ -242,12 +238,12 @@ public final class VirtioMmio implements MmioDevice {
                     resetTransport();
                 }
             }
-            case QUEUE_DESC_LOW -> setAddr("QueueDescLow", q -> q.setDescAddr(lo(q.descAddr(), v)));
-            case QUEUE_DESC_HIGH -> setAddr("QueueDescHigh", q -> q.setDescAddr(hi(q.descAddr(), v)));
-            case QUEUE_DRIVER_LOW -> setAddr("QueueDriverLow", q -> q.setDriverAddr(lo(q.driverAddr(), v)));
-            case QUEUE_DRIVER_HIGH -> setAddr("QueueDriverHigh", q -> q.setDriverAddr(hi(q.driverAddr(), v)));
-            case QUEUE_DEVICE_LOW -> setAddr("QueueDeviceLow", q -> q.setDeviceAddr(lo(q.deviceAddr(), v)));
-            case QUEUE_DEVICE_HIGH -> setAddr("QueueDeviceHigh", q -> q.setDeviceAddr(hi(q.deviceAddr(), v)));
+            case QUEUE_DESC_LOW -> core.writeQueueAddress(queueSel, RingArea.DESCRIPTORS, false, v);
+            case QUEUE_DESC_HIGH -> core.writeQueueAddress(queueSel, RingArea.DESCRIPTORS, true, v);
+            case QUEUE_DRIVER_LOW -> core.writeQueueAddress(queueSel, RingArea.DRIVER, false, v);
+            case QUEUE_DRIVER_HIGH -> core.writeQueueAddress(queueSel, RingArea.DRIVER, true, v);
+            case QUEUE_DEVICE_LOW -> core.writeQueueAddress(queueSel, RingArea.DEVICE, false, v);
+            case QUEUE_DEVICE_HIGH -> core.writeQueueAddress(queueSel, RingArea.DEVICE, true, v);
             case SHM_SEL -> shmSel = v;
             case MAGIC_VALUE, VERSION, DEVICE_ID, VENDOR_ID, DEVICE_FEATURES, QUEUE_NUM_MAX, INTERRUPT_STATUS,
                  SHM_LEN_LOW, SHM_LEN_HIGH, SHM_BASE_LOW, SHM_BASE_HIGH, CONFIG_GENERATION ->
@@ -260,35 +256,6 @@ public final class VirtioMmio implements MmioDevice {
     /** Whether a config access lies inside the device's configuration space. */
     private boolean inConfig(long offset, int size) {
         return core != null && offset - CONFIG + size <= core.device().configSize();
-    }
-
-    private static long lo(long old, int v) {
-        return (old & ~LOW) | (v & LOW);
-    }
-
-    private static long hi(long old, int v) {
-        return (old & LOW) | (long) v << 32;
-    }
-
-    private interface QueueSetter {
-        boolean set(Virtqueue q);
-    }
-
-    private void setAddr(String what, QueueSetter s) {
-        Virtqueue q = queueForWrite(what);
-        if (q != null) {
-            s.set(q);
-        }
-    }
-
-    /** The selected queue for a configuration write: not while it is ready (4.2.3.2). */
-    private Virtqueue queueForWrite(String what) {
-        Virtqueue q = core.queueOrNull(queueSel, what);
-        if (q != null && q.ready()) {
-            log.guestError(String.format("%s: %s written while queue %d is ready; ignored", name, what, queueSel));
-            return null;
-        }
-        return q;
     }
 
     private Virtqueue queue() {

@@ -8,6 +8,7 @@ import dev.rivet.devices.pci.PciBar;
 import dev.rivet.devices.pci.PciDevice;
 import dev.rivet.virtio.Virtio;
 import dev.rivet.virtio.VirtioCore;
+import dev.rivet.virtio.VirtioCore.RingArea;
 import dev.rivet.virtio.VirtioDevice;
 import dev.rivet.virtio.VirtioInterrupts;
 import dev.rivet.virtio.Virtqueue;
@@ -433,12 +434,7 @@ public final class VirtioPci extends PciDevice {
                 }
             }
             case QUEUE_SELECT -> queueSelect = v & 0xFFFF;
-            case QUEUE_SIZE -> {
-                Virtqueue q = queueForWrite("queue_size");
-                if (q != null) {
-                    q.setSize(v & 0xFFFF);
-                }
-            }
+            case QUEUE_SIZE -> core.writeQueueSize(queueSelect, v & 0xFFFF);
             case QUEUE_ENABLE -> {
                 if ((v & 0xFFFF) == 1) {
                     Virtqueue q = core.queueOrNull(queueSelect, "queue_enable");
@@ -452,47 +448,17 @@ public final class VirtioPci extends PciDevice {
                             v & 0xFFFF));
                 }
             }
-            case QUEUE_DESC -> setAddr("queue_desc", q -> q.setDescAddr(lo(q.descAddr(), v)));
-            case QUEUE_DESC + 4 -> setAddr("queue_desc", q -> q.setDescAddr(hi(q.descAddr(), v)));
-            case QUEUE_DRIVER -> setAddr("queue_driver", q -> q.setDriverAddr(lo(q.driverAddr(), v)));
-            case QUEUE_DRIVER + 4 -> setAddr("queue_driver", q -> q.setDriverAddr(hi(q.driverAddr(), v)));
-            case QUEUE_DEVICE -> setAddr("queue_device", q -> q.setDeviceAddr(lo(q.deviceAddr(), v)));
-            case QUEUE_DEVICE + 4 -> setAddr("queue_device", q -> q.setDeviceAddr(hi(q.deviceAddr(), v)));
+            case QUEUE_DESC -> core.writeQueueAddress(queueSelect, RingArea.DESCRIPTORS, false, v);
+            case QUEUE_DESC + 4 -> core.writeQueueAddress(queueSelect, RingArea.DESCRIPTORS, true, v);
+            case QUEUE_DRIVER -> core.writeQueueAddress(queueSelect, RingArea.DRIVER, false, v);
+            case QUEUE_DRIVER + 4 -> core.writeQueueAddress(queueSelect, RingArea.DRIVER, true, v);
+            case QUEUE_DEVICE -> core.writeQueueAddress(queueSelect, RingArea.DEVICE, false, v);
+            case QUEUE_DEVICE + 4 -> core.writeQueueAddress(queueSelect, RingArea.DEVICE, true, v);
             case DEVICE_FEATURE, NUM_QUEUES, CONFIG_GENERATION, QUEUE_NOTIFY_OFF, QUEUE_NOTIFY_DATA, QUEUE_RESET ->
                     log.guestError(String.format("%s: write of 0x%x to read-only common configuration field 0x%x",
                             name(), v, off));
             default -> badCommon("write", off, size, v);
         }
-    }
-
-    private static long lo(long old, int v) {
-        return (old & ~LOW) | (v & LOW);
-    }
-
-    private static long hi(long old, int v) {
-        return (old & LOW) | (long) v << 32;
-    }
-
-    private interface QueueSetter {
-        boolean set(Virtqueue q);
-    }
-
-    private void setAddr(String what, QueueSetter s) {
-        Virtqueue q = queueForWrite(what);
-        if (q != null) {
-            s.set(q);
-        }
-    }
-
-    /** The selected queue for a configuration write: not while it is enabled (4.1.4.3.2). */
-    private Virtqueue queueForWrite(String what) {
-        Virtqueue q = core.queueOrNull(queueSelect, what);
-        if (q != null && q.ready()) {
-            log.guestError(String.format("%s: %s written while queue %d is enabled; ignored", name(), what,
-                    queueSelect));
-            return null;
-        }
-        return q;
     }
 
     private Virtqueue selectedQueue() {
