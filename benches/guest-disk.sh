@@ -36,32 +36,19 @@ if gzip -t "$kernel" 2>/dev/null; then qkernel=$tmp/Image; gzip -dc "$kernel" > 
 
 keys=(seq-write-MBps seq-read-MBps rand-read-IOPS rand-write-IOPS)
 declare -A results=()
-# run NAME CMD...: a fresh 256 MiB sparse image, the guest, its figures appended to results.
-run() {
-    local name=$1; shift
-    rm -f "$tmp/disk.raw"; truncate -s 256M "$tmp/disk.raw"
-    local out
-    out=$(timeout 600 "$@" < /dev/null 2>&1) || true
-    local line="$name:"
-    for k in "${keys[@]}"; do
-        local v
-        v=$(printf '%s\n' "$out" | tr -d '\r' | sed -n "s/^$k: //p" | head -1)
-        [ -n "$v" ] || { printf '%s\n' "$out" | tail -20 >&2; echo "$name: no $k in the output" >&2; exit 1; }
-        results[$name/$k]="${results[$name/$k]:-} $v"; line="$line $k=$v"
-    done
-    echo "$line"
-}
-median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+# shellcheck source=guest-bench-lib.sh
+source "$root/benches/guest-bench-lib.sh"
+# Each guest starts from a fresh 256 MiB sparse image.
+fresh_image() { rm -f "$tmp/disk.raw"; truncate -s 256M "$tmp/disk.raw"; }
 
 for i in $(seq "$runs"); do
     echo "run $i ($transport, rivet --jit=$jit)"
+    fresh_image
     run rivet "$root/vmctl" run --jit="$jit" --kernel "$kernel" --initrd "$tmp/initrd.gz" -m 512M \
         --append "$append" --drive "file=$tmp/disk.raw,format=raw,transport=$transport"
+    fresh_image
     run qemu qemu-system-riscv64 -M virt -m 512M -nographic -no-reboot -kernel "$qkernel" \
         -initrd "$tmp/initrd.gz" -append "$append" \
         -drive "file=$tmp/disk.raw,format=raw,if=none,id=d0" -device "$qdev,drive=d0"
 done
-for k in "${keys[@]}"; do
-    r=$(echo "${results[rivet/$k]}" | median); q=$(echo "${results[qemu/$k]}" | median)
-    echo "median $k: rivet $r, qemu $q, rivet/qemu $(awk -v a="$r" -v b="$q" 'BEGIN {printf "%.2f", a/b}')"
-done
+report

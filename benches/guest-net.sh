@@ -80,20 +80,8 @@ if gzip -t "$kernel" 2>/dev/null; then qkernel=$tmp/Image; gzip -dc "$kernel" > 
 
 keys=(download-MBps upload-MBps connections-per-s)
 declare -A results=()
-run() {
-    local name=$1; shift
-    local out
-    out=$(timeout 900 "$@" < /dev/null 2>&1) || true
-    local line="$name:"
-    for k in "${keys[@]}"; do
-        local v
-        v=$(printf '%s\n' "$out" | tr -d '\r' | sed -n "s/^$k: //p" | head -1)
-        [ -n "$v" ] || { printf '%s\n' "$out" | tail -20 >&2; echo "$name: no $k in the output" >&2; exit 1; }
-        results[$name/$k]="${results[$name/$k]:-} $v"; line="$line $k=$v"
-    done
-    echo "$line"
-}
-median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+# shellcheck source=guest-bench-lib.sh
+source "$root/benches/guest-bench-lib.sh"
 
 for i in $(seq "$runs"); do
     echo "run $i ($transport, rivet --jit=$jit)"
@@ -102,7 +90,4 @@ for i in $(seq "$runs"); do
     run qemu qemu-system-riscv64 -M virt -m 512M -nographic -no-reboot -kernel "$qkernel" \
         -initrd "$tmp/initrd.gz" -append "$append" -netdev user,id=n0 -device "$qdev,netdev=n0"
 done
-for k in "${keys[@]}"; do
-    r=$(echo "${results[rivet/$k]}" | median); q=$(echo "${results[qemu/$k]}" | median)
-    echo "median $k: rivet $r, qemu $q, rivet/qemu $(awk -v a="$r" -v b="$q" 'BEGIN {printf "%.2f", a/b}')"
-done
+report
