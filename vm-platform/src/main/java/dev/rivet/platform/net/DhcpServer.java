@@ -225,8 +225,8 @@ final class DhcpServer {
         Packets.writeIpv4(r, Packets.ETH_HLEN, Packets.PROTO_UDP, VirtualNetwork.GATEWAY, dstIp,
                 Packets.IP_HLEN + Packets.UDP_HLEN + messageLength, link.nextIpId(), 0);
         Udp.writeHeader(r, u, SERVER_PORT, CLIENT_PORT, messageLength, VirtualNetwork.GATEWAY, dstIp);
+        counters.add(UserNetCounter.DHCP_REPLIES); // before sending: whoever sees the reply sees it counted
         link.send(u + Packets.UDP_HLEN + messageLength);
-        counters.add(UserNetCounter.DHCP_REPLIES);
     }
 
     private static byte[] chaddr(byte[] req, int off) {

@@ -39,7 +39,8 @@ final class Icmp {
         r[p] = TYPE_ECHO_REPLY;
         Packets.put16(r, p + 2, 0);
         Packets.put16(r, p + 2, Packets.checksum(r, p, length));
-        link.send(p + length);
+        // Counted before it is sent: whoever sees the reply must see it counted.
         counters.add(UserNetCounter.ICMP_ECHO_REPLIES);
+        link.send(p + length);
     }
 }
