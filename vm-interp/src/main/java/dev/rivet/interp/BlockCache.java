@@ -1,6 +1,8 @@
 package dev.rivet.interp;
 
 import dev.rivet.ir.IrBlock;
+import dev.rivet.ir.exec.CompiledBlock;
+import dev.rivet.ir.exec.ExitLink;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -28,6 +30,8 @@ public final class BlockCache {
     private final Map<Long, List<CachedBlock>> byPage = new HashMap<>();
     private long translations, invalidations, flushes, epochs;
     private int epoch;
+    /** Compiled exits linked to their targets' code (see {@link ExitLink}); emptied together. */
+    private final List<ExitLink> links = new ArrayList<>();
 
     static long key(long physPc, int mode) {
         return physPc ^ ((long) mode << 58);
@@ -88,6 +92,31 @@ public final class BlockCache {
         return new CachedBlock(b, -1);
     }
 
+    /**
+     * Links a compiled exit to the compiled code at {@code pc}, until the next
+     * {@link #unlinkAll}: a new epoch, or any translated code dropped.
+     */
+    public void link(ExitLink l, long pc, CompiledBlock target) {
+        if (l.target == null) {
+            links.add(l);
+        }
+        l.pc = pc;
+        l.target = target;
+    }
+
+    /** Empties every exit link. */
+    private void unlinkAll() {
+        for (ExitLink l : links) {
+            l.target = null;
+        }
+        links.clear();
+    }
+
+    /** Exit links currently set (tests). */
+    public int links() {
+        return links.size();
+    }
+
     /** The current translation epoch; successor links made in another one are stale. */
     public int epoch() {
         return epoch;
@@ -99,6 +128,7 @@ public final class BlockCache {
      */
     public void newEpoch() {
         java.util.Arrays.fill(jump, null);
+        unlinkAll();
         epoch++;
         epochs++;
     }
@@ -109,6 +139,7 @@ public final class BlockCache {
         if (list == null) {
             return;
         }
+        unlinkAll();
         for (CachedBlock cb : list) {
             if (cb.valid) {
                 cb.valid = false;
@@ -126,6 +157,7 @@ public final class BlockCache {
         byKey.clear();
         byPage.clear();
         java.util.Arrays.fill(jump, null);
+        unlinkAll();
         flushes++;
     }
 

@@ -12,11 +12,17 @@ import dev.rivet.ir.Op;
 import dev.rivet.ir.exec.BlockCompiler;
 import dev.rivet.ir.exec.BlockExit;
 import dev.rivet.ir.exec.CompiledBlock;
+import dev.rivet.ir.exec.ExitLink;
+
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import dev.rivet.ir.exec.Region;
 import dev.rivet.ir.riscv.RiscvDecoder;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -65,11 +71,47 @@ public final class Interpreter {
             }
             return p;
         };
-        hart.codePages().setInvalidator(cache::invalidatePage);
+        hart.codePages().setInvalidator(this::codeWritten);
+    }
+
+    /** Code pages written by other threads (device DMA), for the hart to drop. */
+    private final Queue<Long> foreignWrites = new ConcurrentLinkedQueue<>();
+    private volatile boolean foreignPending;
+
+    /**
+     * A page holding translated code was written. The block cache belongs to the hart's
+     * thread, so a write from another thread (a device's DMA, a loader while the hart
+     * runs) is queued and the hart drops that code at its next translation sync: at the
+     * latest the {@code fence.i} with which the guest must order such writes before running
+     * them (RISC-V unprivileged spec, "Zifencei"), or any trap, xRET or CSR exit before.
+     */
+    private void codeWritten(long page) {
+        Thread t = hart.hartThread;
+        if (t == null || t == Thread.currentThread()) {
+            cache.invalidatePage(page);
+        } else {
+            foreignWrites.add(page);
+            foreignPending = true;
+            hart.unitBreak = true;
+        }
+    }
+
+    private void dropForeignWrites() {
+        foreignPending = false;
+        for (Long page; (page = foreignWrites.poll()) != null; ) {
+            cache.invalidatePage(page);
+        }
     }
 
     public BlockCache cache() {
         return cache;
+    }
+
+    /** Calls from the dispatcher into compiled code (chained units go on without it). */
+    private long compiledEntries;
+
+    public long compiledEntries() {
+        return compiledEntries;
     }
 
     /** Attaches the machine's timers (fired on this hart's thread between blocks). */
@@ -218,12 +260,19 @@ public final class Interpreter {
                 code = cb.compiled;
             }
             int how;
+            Object exitLink = null;
             if (code != null) {
                 // Compiled code returns at the first jump between its blocks at or past the
                 // next poll or the limit: the boundaries this loop would have checked at.
                 long room = (tq != null ? Math.min(limit, nextPoll) : limit) - h.instret;
                 h.unitBreak = false;
+                h.chainDepth = 0;
+                compiledEntries++;
                 how = code.execute(h, room <= 0 ? 0 : room >= MAX_UNIT_RUN ? MAX_UNIT_RUN : (int) room);
+                exitLink = h.exitLink;
+                if (exitLink != null) {
+                    h.exitLink = null;
+                }
             } else {
                 how = BlockExecutor.execute(cb.block, h);
             }
@@ -251,6 +300,9 @@ public final class Interpreter {
                         staleLinks(cb, epoch);
                         cb.nextTaken = chainable(cb, next);
                     }
+                    if (exitLink != null) {
+                        link(exitLink, next);
+                    }
                 }
                 case BlockExit.EXIT_FALL -> {
                     next = cb.nextFall;
@@ -258,6 +310,9 @@ public final class Interpreter {
                         next = lookup(h);
                         staleLinks(cb, epoch);
                         cb.nextFall = chainable(cb, next);
+                    }
+                    if (exitLink != null) {
+                        link(exitLink, next);
                     }
                 }
                 case BlockExit.EXIT_FLUSH -> {
@@ -287,6 +342,21 @@ public final class Interpreter {
     }
 
     /**
+     * Compiled code left through an exit whose {@link ExitLink} was empty or made for
+     * another target, and the dispatcher found {@code next} there (no interrupt taken, same
+     * translation epoch): if {@code next} has compiled code, the exit goes straight on into
+     * it next time. Unlike the successor links below, exit links may cross pages: the
+     * cache empties them all at every new epoch and whenever translated code is dropped,
+     * so they are exactly as current as the jump cache.
+     */
+    private void link(Object exitLink, CachedBlock next) {
+        CompiledBlock target = next.compiled;
+        if (target != null && next.valid && next.mode == hart.codeMode()) {
+            cache.link((ExitLink) exitLink, next.pc, target);
+        }
+    }
+
+    /**
      * Successor links are kept only within one page and one mode: the key of a block is
      * its physical PC, and a virtual PC in another page may map elsewhere next time. They
      * are also dropped when the translation epoch changes (satp, sfence.vma).
@@ -306,6 +376,9 @@ public final class Interpreter {
 
     /** Starts a new cache epoch if the hart's translations changed; returns the epoch. */
     private int syncTranslations(Hart h) {
+        if (foreignPending) {
+            dropForeignWrites();
+        }
         if (h.translationsChanged) {
             h.translationsChanged = false;
             cache.newEpoch();

@@ -10,6 +10,20 @@ public final class JitRuntime {
     private JitRuntime() {
     }
 
+    /** Chained calls nest at most this deep; the dispatcher resets the depth before each unit it calls. */
+    static final int MAX_CHAIN_DEPTH = 16;
+
+    /**
+     * Whether compiled code leaving with {@code left} instructions of its budget unused may
+     * go straight on into the next unit (see {@code RegionLowering.emitChains}): not when
+     * the budget is used up, a slow path asked for the dispatcher, an interrupt is pending
+     * (the dispatcher decides whether it is taken), a stop was requested, or the chain is
+     * already {@link #MAX_CHAIN_DEPTH} deep. Counts the new level when it says yes.
+     */
+    public static boolean mayChain(dev.rivet.core.riscv.Hart h, int left) {
+        return left > 0 && !h.unitBreak && h.mip == 0 && !h.stopRequested && h.chainDepth++ < MAX_CHAIN_DEPTH;
+    }
+
     /** An FP op found frm invalid: raise the illegal-instruction exception (taken by the caller's exit). */
     public static void illegalInstruction(dev.rivet.core.riscv.Hart h) {
         h.raise(dev.rivet.core.riscv.Cause.ILLEGAL_INSN, 0);

@@ -17,9 +17,9 @@ import static org.objectweb.asm.Opcodes.*;
 
 /**
  * Lowers a {@code Region} — IR blocks of one page, the entry first — to the bytes of one
- * class implementing {@code CompiledBlock}: a static {@code run(Hart, int budget)} holding
+ * class implementing {@code CompiledBlock}: its {@code execute(Hart, int budget)} holds
  * every guest slot the region touches in a JVM local (loaded from {@code hart.regs} at
- * entry) and an instance {@code execute} that calls it. Each block starts at a label; a
+ * entry). Each block starts at a label; a
  * branch or final exit whose target is another block of the region (or the same one) is an
  * internal edge: it adds the block's instructions to a running count and jumps straight
  * there, so guest loops are JVM loops that HotSpot compiles (and OSR-enters) as such. An
@@ -31,7 +31,9 @@ import static org.objectweb.asm.Opcodes.*;
  * tail that writes back every slot the region writes anywhere (a slot not yet written at
  * that point still holds its entry value, so writing it back is a no-op), then sets
  * {@code pc}/{@code instret} exactly as the interpreter does and, for a fault, takes the
- * pending exception. The per-site code is a few constants and a goto.
+ * pending exception. The per-site code is a few constants and a goto. A jump to code
+ * outside the region may then go straight on into that code's compiled unit through the
+ * site's {@code ExitLink} (see {@link #emitChains}).
  *
  * <p>Loads and stores call {@code hart.lb..sd}: small methods that probe the hart's data
  * TLB and read or write the RAM segment on a hit, which HotSpot inlines, so the compiled
@@ -49,6 +51,8 @@ final class RegionLowering {
     private static final String HART = "dev/rivet/core/riscv/Hart";
     private static final String RT = "dev/rivet/jit/JitRuntime";
     static final String RUN_DESC = "(L" + HART + ";I)I";
+    private static final String LINK = "dev/rivet/ir/exec/ExitLink", LINK_DESC = "L" + LINK + ";";
+    private static final String COMPILED = "dev/rivet/ir/exec/CompiledBlock";
 
     /** Why a block was not lowered (null when it was). */
     String rejection;
@@ -73,13 +77,15 @@ final class RegionLowering {
     private final boolean[] written = new boolean[IrBlock.MAX_SLOT + 1];
     private final List<Integer> used = new ArrayList<>();
 
-    // Fixed locals: the two parameters, then the register array and instret at entry.
-    private static final int L_HART = 0, L_BUDGET = 1, L_REGS = 2, L_BASE = 3;
+    // Fixed locals: this and the two parameters, then the register array and instret at entry.
+    private static final int L_SELF = 0, L_HART = 1, L_BUDGET = 2, L_REGS = 3, L_BASE = 4;
     /** Instructions retired in this call before the current block (an int). */
     private int lCnt;
     /** The dynamic rounding mode, read at entry (an int). */
     private int lFrm;
-    private int lPc, lN, lKind, lTmp;
+    private int lPc, lN, lKind, lTmp, lSite, lLink, lCode, lLeft;
+    /** Chainable exit sites (see {@link #emitChains}); each has a link field {@code link<k>}. */
+    private int siteCount;
 
     private RegionLowering(List<IrBlock> blocks) {
         this.blocks = blocks;
@@ -169,6 +175,10 @@ final class RegionLowering {
         lTmp = next + 4;
         lCnt = next + 6;
         lFrm = next + 7;
+        lSite = next + 8;
+        lLink = next + 9;
+        lCode = next + 10;
+        lLeft = next + 11;
 
         ClassWriter cw = new ClassWriter(ClassWriter.COMPUTE_FRAMES | ClassWriter.COMPUTE_MAXS) {
             @Override
@@ -178,24 +188,7 @@ final class RegionLowering {
         };
         cw.visit(V21, ACC_PUBLIC | ACC_FINAL | ACC_SUPER, CLASS_NAME, null, "java/lang/Object",
                 new String[] {"dev/rivet/ir/exec/CompiledBlock"});
-        MethodVisitor init = cw.visitMethod(ACC_PUBLIC, "<init>", "()V", null, null);
-        init.visitCode();
-        init.visitVarInsn(ALOAD, 0);
-        init.visitMethodInsn(INVOKESPECIAL, "java/lang/Object", "<init>", "()V", false);
-        init.visitInsn(RETURN);
-        init.visitMaxs(0, 0);
-        init.visitEnd();
-
-        MethodVisitor ex = cw.visitMethod(ACC_PUBLIC, "execute", RUN_DESC, null, null);
-        ex.visitCode();
-        ex.visitVarInsn(ALOAD, 1);
-        ex.visitVarInsn(ILOAD, 2);
-        ex.visitMethodInsn(INVOKESTATIC, CLASS_NAME, "run", RUN_DESC, false);
-        ex.visitInsn(IRETURN);
-        ex.visitMaxs(0, 0);
-        ex.visitEnd();
-
-        MethodVisitor mv = cw.visitMethod(ACC_PUBLIC | ACC_STATIC, "run", RUN_DESC, null, null);
+        MethodVisitor mv = cw.visitMethod(ACC_PUBLIC, "execute", RUN_DESC, null, null);
         mv.visitCode();
         Label start = new Label();
         mv.visitLabel(start);
@@ -205,6 +198,24 @@ final class RegionLowering {
         mv.visitMaxs(0, 0);
         mv.visitEnd();
         codeSize = last.getOffset();
+
+        // One link per chainable exit site, made with the instance (never shared between
+        // instances of a cached class: links are valid for one translation epoch).
+        MethodVisitor init = cw.visitMethod(ACC_PUBLIC, "<init>", "()V", null, null);
+        init.visitCode();
+        init.visitVarInsn(ALOAD, 0);
+        init.visitMethodInsn(INVOKESPECIAL, "java/lang/Object", "<init>", "()V", false);
+        for (int k = 0; k < siteCount; k++) {
+            cw.visitField(ACC_PRIVATE | ACC_FINAL, "link" + k, LINK_DESC, null, null).visitEnd();
+            init.visitVarInsn(ALOAD, 0);
+            init.visitTypeInsn(NEW, LINK);
+            init.visitInsn(DUP);
+            init.visitMethodInsn(INVOKESPECIAL, LINK, "<init>", "()V", false);
+            init.visitFieldInsn(PUTFIELD, CLASS_NAME, "link" + k, LINK_DESC);
+        }
+        init.visitInsn(RETURN);
+        init.visitMaxs(0, 0);
+        init.visitEnd();
         cw.visitEnd();
         return cw.toByteArray();
     }
@@ -382,19 +393,89 @@ final class RegionLowering {
         mv.visitInsn(I2L);
         mv.visitInsn(LADD);
         mv.visitFieldInsn(PUTFIELD, HART, "instret", "J");
-        Label ret = new Label();
+        Label ret = new Label(), chain = new Label();
         mv.visitVarInsn(ILOAD, lKind);
         push(mv, BlockExit.EXIT_SYSTEM);
-        mv.visitJumpInsn(IF_ICMPNE, ret);
+        mv.visitJumpInsn(IF_ICMPNE, chain);
         mv.visitVarInsn(ALOAD, L_HART);
         mv.visitMethodInsn(INVOKEVIRTUAL, HART, "takePendingException", "()V", false);
         mv.visitLabel(ret);
         mv.visitVarInsn(ILOAD, lKind);
         mv.visitInsn(IRETURN);
+        mv.visitLabel(chain);
+        emitChains(mv, ret);
     }
 
-    /** Sets the exit's pc, retired count (the running count plus {@code n}) and kind. */
+    /**
+     * Chaining: leaving through a jump to code outside the region (site {@code k}, with pc,
+     * instret and registers already written back), the code goes on into the compiled code
+     * {@code link<k>} holds for that pc, if the budget has room, nothing asks for the
+     * dispatcher (a break, an interrupt pending, a stop) and the chain is not too deep;
+     * otherwise it returns, handing an empty or mismatched link to the dispatcher to fill.
+     * Each site calls through its own {@code invokeinterface}, so each call site sees one
+     * receiver class and HotSpot makes it a direct call: the dispatcher's one call site
+     * for all compiled code is megamorphic, and with regions left every ~16-40 guest
+     * instructions that call and the dispatcher loop were about a third of the hart's time.
+     */
+    private void emitChains(MethodVisitor mv, Label ret) {
+        if (siteCount == 0) {
+            mv.visitJumpInsn(GOTO, ret);
+            return;
+        }
+        Label[] cases = new Label[siteCount];
+        for (int k = 0; k < siteCount; k++) {
+            cases[k] = new Label();
+        }
+        mv.visitVarInsn(ILOAD, lSite);
+        mv.visitTableSwitchInsn(0, siteCount - 1, ret, cases);
+        Label handOver = new Label();
+        for (int k = 0; k < siteCount; k++) {
+            mv.visitLabel(cases[k]);
+            mv.visitVarInsn(ALOAD, L_SELF);
+            mv.visitFieldInsn(GETFIELD, CLASS_NAME, "link" + k, LINK_DESC);
+            mv.visitInsn(DUP);
+            mv.visitVarInsn(ASTORE, lLink);
+            mv.visitFieldInsn(GETFIELD, LINK, "target", "L" + COMPILED + ";");
+            mv.visitInsn(DUP);
+            mv.visitVarInsn(ASTORE, lCode);
+            mv.visitJumpInsn(IFNULL, handOver);
+            mv.visitVarInsn(ALOAD, lLink);
+            mv.visitFieldInsn(GETFIELD, LINK, "pc", "J");
+            mv.visitVarInsn(LLOAD, lPc);
+            mv.visitInsn(LCMP);
+            mv.visitJumpInsn(IFNE, handOver);
+            mv.visitVarInsn(ALOAD, L_HART);
+            mv.visitVarInsn(ILOAD, L_BUDGET);
+            mv.visitVarInsn(ILOAD, lN);
+            mv.visitInsn(ISUB);
+            mv.visitInsn(DUP);
+            mv.visitVarInsn(ISTORE, lLeft);
+            call(mv, RT, "mayChain", "(L" + HART + ";I)Z");
+            mv.visitJumpInsn(IFEQ, ret);
+            mv.visitVarInsn(ALOAD, lCode);
+            mv.visitVarInsn(ALOAD, L_HART);
+            mv.visitVarInsn(ILOAD, lLeft);
+            mv.visitMethodInsn(INVOKEINTERFACE, COMPILED, "execute", RUN_DESC, true);
+            mv.visitInsn(IRETURN);
+        }
+        mv.visitLabel(handOver);
+        mv.visitVarInsn(ALOAD, L_HART);
+        mv.visitVarInsn(ALOAD, lLink);
+        mv.visitFieldInsn(PUTFIELD, HART, "exitLink", "Ljava/lang/Object;");
+        mv.visitJumpInsn(GOTO, ret);
+    }
+
+    /**
+     * Sets the exit's pc, retired count (the running count plus {@code n}) and kind, and
+     * for a jump to code outside the region, a new chainable site.
+     */
     private void emitSiteConstants(MethodVisitor mv, long pc, int n, int kind) {
+        emitSiteConstants(mv, pc, n, kind, kind == BlockExit.EXIT_SYSTEM ? -1 : siteCount++);
+    }
+
+    private void emitSiteConstants(MethodVisitor mv, long pc, int n, int kind, int site) {
+        push(mv, site);
+        mv.visitVarInsn(ISTORE, lSite);
         mv.visitLdcInsn(pc);
         mv.visitVarInsn(LSTORE, lPc);
         mv.visitVarInsn(ILOAD, lCnt);
@@ -416,7 +497,7 @@ final class RegionLowering {
         mv.visitIincInsn(lCnt, n);
         emitBudgetCheck(mv, target, leave);
         mv.visitLabel(leave);
-        emitSiteConstants(mv, pc, 0, kind);
+        emitSiteConstants(mv, pc, 0, kind, -1); // left for the budget or a break: no chaining
         mv.visitJumpInsn(GOTO, tail);
     }
 
@@ -848,6 +929,8 @@ final class RegionLowering {
                 }
             }
             case Op.EXIT_IND -> {
+                push(mv, siteCount++);
+                mv.visitVarInsn(ISTORE, lSite);
                 ld(mv, a);
                 mv.visitVarInsn(LSTORE, lPc);
                 mv.visitVarInsn(ILOAD, lCnt);

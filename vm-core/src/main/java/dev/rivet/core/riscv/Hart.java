@@ -124,6 +124,14 @@ public final class Hart {
      * entering compiled code. A TLB refill does not set it.
      */
     public boolean unitBreak;
+    /**
+     * Compiled-code chaining (JIT-internal): the exit link (an {@code ExitLink} of vm-ir)
+     * of the exit compiled code last left through unlinked, for the dispatcher to fill in;
+     * and how many compiled units are nested in chained calls right now, which bounds the
+     * JVM stack a chain can use.
+     */
+    public Object exitLink;
+    public int chainDepth;
     /** The thread running this hart, to unpark it from {@code wfi}. */
     public volatile Thread hartThread;
 

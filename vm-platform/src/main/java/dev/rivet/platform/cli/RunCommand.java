@@ -331,10 +331,12 @@ final class RunCommand implements Callable<Integer> {
     }
 
     /** The --stats line shared by both machine kinds. */
-    private static void printStats(PrintStream err, long instructions, long ns, BlockCache c) {
+    private static void printStats(PrintStream err, long instructions, long ns, Interpreter interp) {
+        BlockCache c = interp.cache();
         err.printf("vmctl: %d instructions in %.3f s (%.1f MIPS); blocks: %d translated, %d invalidated,"
-                + " %d full flushes, %d translation epochs%n", instructions, ns / 1e9, instructions / (ns / 1e3),
-                c.translations(), c.invalidations(), c.flushes(), c.epochs());
+                + " %d full flushes, %d translation epochs; %d entries into compiled code%n", instructions, ns / 1e9,
+                instructions / (ns / 1e3), c.translations(), c.invalidations(), c.flushes(), c.epochs(),
+                interp.compiledEntries());
     }
 
     /** Says that --max-instructions ended the run; returns the exit status for it. */
@@ -411,7 +413,7 @@ final class RunCommand implements Callable<Integer> {
             long ns = System.nanoTime() - t0;
             vmctl.console.flush();
             if (stats) {
-                printStats(err, r.instructions(), ns, m.interpreter().cache());
+                printStats(err, r.instructions(), ns, m.interpreter());
                 printJitStats(err, m.jit(), m.interpreter());
             }
             return switch (r.ending()) {
@@ -496,7 +498,7 @@ final class RunCommand implements Callable<Integer> {
             long ns = System.nanoTime() - t0;
             vmctl.console.flush();
             if (stats) {
-                printStats(err, r.instructions(), ns, m.interpreter().cache());
+                printStats(err, r.instructions(), ns, m.interpreter());
                 printJitStats(err, m.jit(), m.interpreter());
             }
             return r.exited() ? r.exitCode() : budgetExhausted(err, r.instructions());

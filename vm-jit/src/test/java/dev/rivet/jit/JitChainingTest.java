@@ -1,0 +1,153 @@
+package dev.rivet.jit;
+
+import dev.rivet.core.riscv.Csr;
+import org.junit.jupiter.api.Test;
+
+import java.util.SplittableRandom;
+
+import static dev.rivet.ir.riscv.RiscvAssembler.*;
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Chaining: compiled code leaving for code that is compiled elsewhere goes straight on
+ * into it instead of returning to the dispatcher. A loop calls a function on another page,
+ * so every iteration leaves both regions (a direct call, then a return through
+ * {@code jalr}, the indirect case). The chained run must be the interpreter's, block
+ * boundary for block boundary, and must drop its links when the code under them changes,
+ * whoever writes it.
+ */
+class JitChainingTest {
+    static final long FUNC = JitHarness.CODE + 0x2000;
+    static final int ITERATIONS = 1000;
+    /** Instructions per iteration: addi, jal, (function) addi, jalr, blt. */
+    static final int PER_ITERATION = 5;
+
+    /** The loop at CODE: x5 counts to x6, calling FUNC (x7 += 3) each time. */
+    static void loadLoop(JitHarness h) {
+        h.put(JitHarness.CODE, addi(5, 5, 1), jal(1, (int) (FUNC - JitHarness.CODE - 4)), blt(5, 6, -8), jal(0, 0));
+        h.put(FUNC, addi(7, 7, 3), jalr(0, 1, 0));
+        h.put(JitHarness.TRAP, jal(0, 0));
+        h.hart.regs[6] = ITERATIONS;
+    }
+
+    @Test
+    void callsAndReturnsBetweenCompiledRegionsSkipTheDispatcher() {
+        try (JitHarness a = new JitHarness(false); JitHarness b = new JitHarness(new JitCompiler())) {
+            loadLoop(a);
+            loadLoop(b);
+            a.interp.run(ITERATIONS * PER_ITERATION);
+            b.interp.run(ITERATIONS * PER_ITERATION);
+            assertSame(a, b, "after the loop");
+            assertEquals(JitHarness.CODE + 12, b.hart.pc);
+            assertEquals(ITERATIONS, b.hart.regs[5]);
+            assertEquals(3L * ITERATIONS, b.hart.regs[7]);
+            // Unchained, every iteration enters compiled code twice (the loop's region,
+            // then the function's). Chained, the dispatcher sees a chain of at most
+            // MAX_CHAIN_DEPTH + 1 units at a time.
+            long entries = b.interp.compiledEntries();
+            assertTrue(entries <= 2L * ITERATIONS / JitRuntime.MAX_CHAIN_DEPTH + 4,
+                    "entries into compiled code from the dispatcher: " + entries);
+            assertTrue(b.interp.cache().links() >= 2, "links: " + b.interp.cache().links());
+        }
+    }
+
+    @Test
+    void chainsStopWhereTheDispatcherWouldHaveStopped() {
+        long seed = JitDifferentialTest.SEED;
+        System.out.println("chaining lockstep seed " + seed);
+        SplittableRandom rnd = new SplittableRandom(seed);
+        try (JitHarness a = new JitHarness(false); JitHarness b = new JitHarness(new JitCompiler())) {
+            loadLoop(a);
+            loadLoop(b);
+            long steps = 0;
+            while (a.hart.pc != JitHarness.CODE + 12) {
+                int len = rnd.nextInt(3) == 0 ? rnd.nextInt(1, 4) : rnd.nextInt(1, 200);
+                a.interp.run(len);
+                b.interp.run(len);
+                steps++;
+                assertSame(a, b, "after step " + steps + " (seed " + seed + ")");
+            }
+            assertTrue(b.interp.compiledEntries() < a.hart.instret / PER_ITERATION, "no chaining happened");
+        }
+    }
+
+    @Test
+    void aPendingInterruptEndsTheChainAtTheNextExit() {
+        try (JitHarness a = new JitHarness(false); JitHarness b = new JitHarness(new JitCompiler())) {
+            for (JitHarness h : new JitHarness[] {a, b}) {
+                loadLoop(h);
+                // Links made; stop at the function's entry, whose return is linked.
+                h.interp.run(100 * PER_ITERATION + 2);
+                h.hart.mie = Csr.MIP_MSIP;
+                h.hart.mstatus |= Csr.MSTATUS_MIE;
+                h.hart.setPending(Csr.MIP_MSIP);
+                h.interp.run(100 * PER_ITERATION);
+            }
+            assertSame(a, b, "after the interrupt");
+            assertEquals(101, b.hart.regs[5]);
+            assertEquals(JitHarness.TRAP, b.hart.pc);
+            assertEquals((1L << 63) | 3, b.hart.mcause);
+        }
+    }
+
+    @Test
+    void rewritingTheFunctionDropsTheLinksIntoIt() {
+        try (JitHarness b = new JitHarness(new JitCompiler())) {
+            loadLoop(b);
+            b.interp.run(ITERATIONS / 2 * PER_ITERATION);
+            assertTrue(b.interp.cache().links() > 0);
+            // The hart's own thread writes (as its stores do): the code goes at once.
+            b.put(FUNC, addi(7, 7, 5));
+            b.hart.codePages().notifyWrite(FUNC);
+            assertEquals(0, b.interp.cache().links());
+            b.interp.run(ITERATIONS / 2 * PER_ITERATION);
+            assertEquals(ITERATIONS, b.hart.regs[5]);
+            assertEquals(3L * ITERATIONS / 2 + 5L * ITERATIONS / 2, b.hart.regs[7]);
+        }
+    }
+
+    @Test
+    void codeWrittenByAnotherThreadGoesAtTheNextFenceI() throws Exception {
+        try (JitHarness b = new JitHarness(new JitCompiler())) {
+            // As loadLoop, with a fence.i after each call: where a guest orders DMA'd code.
+            b.put(JitHarness.CODE, addi(5, 5, 1), jal(1, (int) (FUNC - JitHarness.CODE - 4)), fenceI(),
+                    blt(5, 6, -12), jal(0, 0));
+            b.put(FUNC, addi(7, 7, 3), jalr(0, 1, 0));
+            b.hart.regs[6] = 10;
+            // Stop right after the 5th call returns, before its fence.i.
+            b.interp.run(4 * 6 + 4);
+            assertEquals(JitHarness.CODE + 8, b.hart.pc);
+            long dropped = b.interp.cache().invalidations();
+            Thread dma = new Thread(() -> {
+                b.put(FUNC, addi(7, 7, 5));
+                b.hart.codePages().notifyWrite(FUNC);
+            });
+            dma.start();
+            dma.join();
+            // A device thread never touches the hart's block cache: the drop waits for the hart.
+            assertEquals(dropped, b.interp.cache().invalidations());
+            b.interp.run(6 * 6);
+            assertTrue(b.interp.cache().invalidations() > dropped, "the function's block was dropped");
+            assertEquals(10, b.hart.regs[5]);
+            assertEquals(5 * 3 + 5 * 5, b.hart.regs[7]);
+        }
+    }
+
+    @Test
+    void aNewTranslationEpochEmptiesEveryLink() {
+        try (JitHarness b = new JitHarness(new JitCompiler())) {
+            loadLoop(b);
+            b.interp.run(100 * PER_ITERATION);
+            assertTrue(b.interp.cache().links() > 0);
+            b.interp.cache().newEpoch();
+            assertEquals(0, b.interp.cache().links());
+        }
+    }
+
+    private static void assertSame(JitHarness a, JitHarness b, String when) {
+        assertEquals(a.hart.pc, b.hart.pc, "pc " + when);
+        assertEquals(a.hart.instret, b.hart.instret, "instret " + when);
+        assertArrayEquals(a.hart.regs, b.hart.regs, "registers " + when);
+        assertEquals(a.hart.mcause, b.hart.mcause, "mcause " + when);
+    }
+}
