@@ -13,6 +13,11 @@ final class Counters {
         values.incrementAndGet(c.ordinal());
     }
 
+    /** Adds {@code n} (for the counters that count bytes). */
+    void add(UserNetCounter c, long n) {
+        values.addAndGet(c.ordinal(), n);
+    }
+
     long get(UserNetCounter c) {
         return values.get(c.ordinal());
     }

@@ -11,11 +11,20 @@ import java.util.ArrayDeque;
  * {@link NetPort#deliver}; when the guest has no receive buffers they wait in a bounded
  * queue (in order) until {@link #guestReady}. TCP asks {@link #congested} before sending and
  * is told through the drain listener when the queue has room again, so a slow guest slows
- * the host sockets feeding it instead of growing the queue. Event-loop thread only.
+ * the host sockets feeding it instead of growing the queue. UDP has no window to close, so
+ * once the queue is half full the host datagram sockets stop being read (the datagram
+ * listener's pause), and are read again when the guest has taken the queue back down to
+ * TCP's congestion mark: a datagram flood towards a slow guest then overflows the host
+ * kernel's socket buffer instead of costing us a read, a copy and a drop per datagram (the
+ * {@link NetBackend} contract: stop reading host sockets that feed the guest). The other
+ * half of the queue stays free for ARP, ICMP, DHCP, TCP ACKs and the last fragments of a
+ * datagram already read. Event-loop thread only.
  */
 final class GuestLink {
-    /** Above this many queued frames TCP holds back; datagrams still queue up to the hard limit. */
+    /** At a quarter of the queue TCP holds back. */
     private static final int CONGESTION_FRACTION = 4;
+    /** At half the queue host datagram sockets stop being read. */
+    private static final int DATAGRAM_PAUSE_FRACTION = 2;
 
     private final NetPort port;
     private final Counters counters;
@@ -25,13 +34,20 @@ final class GuestLink {
     private final ByteBuffer scratchBuffer = ByteBuffer.wrap(scratch);
     /** The guest's MAC: the card's, then whatever source address the guest last used. */
     private final byte[] guestMac;
+    private final int datagramPauseAt;
+    private final int datagramResumeAt;
     private Runnable drainListener = () -> { };
+    private Runnable pauseDatagrams = () -> { };
+    private Runnable resumeDatagrams = () -> { };
+    private boolean datagramsPaused;
     private int ipId;
 
     GuestLink(NetPort port, Counters counters, int maxQueued) {
         this.port = port;
         this.counters = counters;
         this.maxQueued = maxQueued;
+        this.datagramPauseAt = Math.max(1, maxQueued / DATAGRAM_PAUSE_FRACTION);
+        this.datagramResumeAt = maxQueued / CONGESTION_FRACTION;
         this.guestMac = port.mac().clone();
         if (guestMac.length != 6) {
             throw new IllegalArgumentException("a MAC address has 6 bytes, not " + guestMac.length);
@@ -40,6 +56,17 @@ final class GuestLink {
 
     void onDrained(Runnable listener) {
         this.drainListener = listener;
+    }
+
+    /** Who stops and restarts reading the host datagram sockets as the queue backs up and drains. */
+    void onDatagramBackpressure(Runnable pause, Runnable resume) {
+        this.pauseDatagrams = pause;
+        this.resumeDatagrams = resume;
+    }
+
+    /** True while host datagram sockets are not being read. */
+    boolean datagramsPaused() {
+        return datagramsPaused;
     }
 
     byte[] guestMac() {
@@ -100,19 +127,27 @@ final class GuestLink {
         byte[] copy = new byte[length];
         System.arraycopy(frame, 0, copy, 0, length);
         queue.add(copy);
+        if (!datagramsPaused && queue.size() >= datagramPauseAt) {
+            datagramsPaused = true;
+            counters.add(UserNetCounter.UDP_READS_PAUSED);
+            pauseDatagrams.run();
+        }
         return true;
     }
 
-    /** The guest posted receive buffers: delivers what waits, then lets TCP send again. */
+    /** The guest posted receive buffers: delivers what waits, then lets UDP and TCP send again. */
     void guestReady() {
-        while (!queue.isEmpty()) {
-            if (!port.deliver(ByteBuffer.wrap(queue.peek()))) {
-                return;
-            }
+        while (!queue.isEmpty() && port.deliver(ByteBuffer.wrap(queue.peek()))) {
             queue.poll();
             counters.add(UserNetCounter.FRAMES_TO_GUEST);
         }
-        drainListener.run();
+        if (datagramsPaused && queue.size() <= datagramResumeAt) {
+            datagramsPaused = false;
+            resumeDatagrams.run();
+        }
+        if (queue.isEmpty()) {
+            drainListener.run();
+        }
     }
 
     int queued() {

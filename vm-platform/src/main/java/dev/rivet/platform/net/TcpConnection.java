@@ -34,9 +34,14 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>FINs travel both ways independently (half-close: a guest FIN shuts down the host
  * socket's output once queued bytes are written; host end-of-stream becomes a FIN after
- * the buffered bytes). A reset on either side resets the other. When both FINs are
- * acknowledged the connection ends, after {@link UserNetOptions.Limits#tcpTimeWait} if we
- * closed first (so a retransmitted guest FIN is still acknowledged). Event-loop thread only.
+ * the buffered bytes). A reset on either side resets the other. A host reset is sequenced
+ * after the bytes the host sent before it (RFC 9293 section 3.5.2), so the bytes already read
+ * from the host socket still go to the guest as its window allows, and its RST follows once
+ * it has acknowledged them all: the guest reads what the host sent, then ECONNRESET. A guest
+ * that does not take them within {@link UserNetOptions.Limits#tcpResetDrain} (or the
+ * retransmission limit) gets its RST anyway. When both FINs are acknowledged the connection
+ * ends, after {@link UserNetOptions.Limits#tcpTimeWait} if we closed first (so a
+ * retransmitted guest FIN is still acknowledged). Event-loop thread only.
  */
 final class TcpConnection extends ChannelInboundHandlerAdapter {
     /** Host bytes held for the guest (sent but unacknowledged, plus unsent) before the host socket is paused. */
@@ -104,6 +109,13 @@ final class TcpConnection extends ChannelInboundHandlerAdapter {
     private int lastWindowAdvertised;
     /** A guest segment's data is being written to the host (a write may complete inside). */
     private boolean receiving;
+    /**
+     * The host socket was reset (and is closed): the send buffer is being delivered, then the
+     * guest gets RST. Guest data and FIN have nowhere to go meanwhile and are not acknowledged.
+     */
+    private boolean hostReset;
+    /** Bounds the delivery after a host reset. */
+    private ScheduledFuture<?> drainTimer;
 
     private long rto = RTO_INITIAL;
     private long srtt = -1;
@@ -292,6 +304,12 @@ final class TcpConnection extends ChannelInboundHandlerAdapter {
         } else if (!ack(s)) {
             return;
         }
+        if (hostReset) {
+            if (!resetIfDrained()) {
+                output();
+            }
+            return;
+        }
         if (s.payloadLength > 0 || s.has(TcpSegment.FIN)) {
             data(s);
         }
@@ -338,7 +356,8 @@ final class TcpConnection extends ChannelInboundHandlerAdapter {
             if (sndMax != sndUna) {
                 armRto();
             }
-            if (!hostEof && host != null && !host.config().isAutoRead() && sendBuffer.readableBytes() <= SEND_BUFFER / 2) {
+            if (!hostEof && !hostReset && host != null && !host.config().isAutoRead()
+                    && sendBuffer.readableBytes() <= SEND_BUFFER / 2) {
                 host.config().setAutoRead(true);
             }
         } else if (acked == 0 && s.payloadLength == 0 && !s.has(TcpSegment.FIN) && sndMax != sndUna
@@ -433,12 +452,11 @@ final class TcpConnection extends ChannelInboundHandlerAdapter {
 
     private void written(int len, ChannelFuture w) {
         hostPending -= len;
-        if (state == State.CLOSED) {
+        if (state == State.CLOSED || hostReset) {
             return;
         }
         if (!w.isSuccess()) {
-            counters.add(UserNetCounter.TCP_RESETS_FROM_HOST);
-            abort(true);
+            hostReset();
             return;
         }
         if (hostPending == 0 && guestFin) {
@@ -472,10 +490,11 @@ final class TcpConnection extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         ByteBuf b = (ByteBuf) msg;
-        if (state != State.ESTABLISHED || hostEof) {
+        if (state != State.ESTABLISHED || hostEof || hostReset) {
             b.release();
             return;
         }
+        counters.add(UserNetCounter.TCP_BYTES_FROM_HOST, b.readableBytes());
         sendBuffer.addComponent(true, b);
         if (sendBuffer.readableBytes() >= SEND_BUFFER) {
             host.config().setAutoRead(false);
@@ -493,26 +512,73 @@ final class TcpConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        if (hostReset) {
+            return; // we closed it
+        }
         if (state == State.ESTABLISHED || state == State.SYN_RECEIVED || state == State.SYN_SENT) {
             if (state == State.ESTABLISHED && (hostOutputShut || hostEof)) {
                 hostEnded(); // the host closed after our half-close: its data is all read
             } else {
-                counters.add(UserNetCounter.TCP_RESETS_FROM_HOST);
-                abort(true);
+                hostReset();
             }
         }
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (state != State.CLOSED && state != State.TIME_WAIT) {
-            counters.add(UserNetCounter.TCP_RESETS_FROM_HOST);
-            abort(true);
+        hostReset();
+    }
+
+    /**
+     * The host socket was reset or failed. Netty has handed us every byte read before the
+     * error; those the guest has not acknowledged are delivered first and the RST follows
+     * them ({@link #resetIfDrained}), as on the wire. With nothing outstanding, or before
+     * the connection is established, the guest gets its RST now.
+     */
+    private void hostReset() {
+        if (hostReset || state == State.CLOSED || state == State.TIME_WAIT) {
+            return;
         }
+        counters.add(UserNetCounter.TCP_RESETS_FROM_HOST);
+        if (state != State.ESTABLISHED || (sendBuffer.readableBytes() == 0 && sndUna == sndMax)) {
+            abort(true);
+            return;
+        }
+        hostReset = true;
+        counters.add(UserNetCounter.TCP_RESETS_DEFERRED);
+        if (host.isOpen()) {
+            host.config().setOption(ChannelOption.SO_LINGER, 0);
+            host.close();
+        }
+        drainTimer = nat.schedule(this::drainExpired, nat.limits().tcpResetDrain().toNanos());
+        output();
+    }
+
+    /** After a host reset: once the guest has acknowledged everything, its RST (at exactly its rcvNxt). */
+    private boolean resetIfDrained() {
+        if (!hostReset || sendBuffer.readableBytes() > 0 || sndUna != sndMax) {
+            return false;
+        }
+        sendControl(sndNxt, rcvNxt, TcpSegment.RST | TcpSegment.ACK);
+        finish();
+        return true;
+    }
+
+    /** The guest did not take the bytes in time (window kept closed, or silent): its RST now, the rest dropped. */
+    private void drainExpired() {
+        drainTimer = null;
+        if (state == State.CLOSED) {
+            return;
+        }
+        counters.add(UserNetCounter.TCP_RESETS_DEFERRED_EXPIRED);
+        // sndUna is the guest's rcvNxt unless an ACK is on its way: a reset there is believed
+        // (RFC 5961 section 3); sndNxt may be a zero-window probe past it.
+        sendControl(sndUna, rcvNxt, TcpSegment.RST | TcpSegment.ACK);
+        finish();
     }
 
     private void hostEnded() {
-        if (hostEof || state == State.CLOSED) {
+        if (hostEof || hostReset || state == State.CLOSED) {
             return;
         }
         hostEof = true;
@@ -545,7 +611,7 @@ final class TcpConnection extends ChannelInboundHandlerAdapter {
             int inFlight = sndNxt - sndUna;
             int buffered = sendBuffer.readableBytes();
             int unsent = buffered - inFlight;
-            boolean finToSend = hostEof && unsent >= 0 && !(finAcked || sndNxt - (sndUna + buffered) > 0);
+            boolean finToSend = hostEof && !hostReset && unsent >= 0 && !(finAcked || sndNxt - (sndUna + buffered) > 0);
             long room = sndWnd - inFlight;
             if (probe && room <= 0) {
                 room = 1; // one byte past a zero window (RFC 9293 section 3.8.6.1)
@@ -662,7 +728,11 @@ final class TcpConnection extends ChannelInboundHandlerAdapter {
         }
         if (++retries > maxRetries) {
             counters.add(UserNetCounter.TCP_ABORTED);
-            abort(true);
+            if (hostReset) {
+                drainExpired();
+            } else {
+                abort(true);
+            }
             return;
         }
         rto = Math.min(rto * 2, RTO_MAX);
@@ -688,7 +758,7 @@ final class TcpConnection extends ChannelInboundHandlerAdapter {
 
     /** Ends the connection once both FINs are acknowledged. */
     private void maybeDone() {
-        if (state != State.ESTABLISHED || !guestFin || !finAcked || hostPending > 0) {
+        if (state != State.ESTABLISHED || hostReset || !guestFin || !finAcked || hostPending > 0) {
             return;
         }
         if (host != null) {
@@ -736,6 +806,10 @@ final class TcpConnection extends ChannelInboundHandlerAdapter {
         if (timer != null) {
             timer.cancel(false);
             timer = null;
+        }
+        if (drainTimer != null) {
+            drainTimer.cancel(false);
+            drainTimer = null;
         }
         releaseBuffers();
         if (host != null) {

@@ -24,7 +24,9 @@ import java.util.function.IntSupplier;
  * meaning the host's 127.0.0.1); the guest's SYN-ACK waits for that connect, and a refusal
  * or timeout answers the SYN with RST. A connection accepted by a TCP port forward becomes
  * a connection from {@code 10.0.2.2:p} ({@code p} a free port from 49152) to the guest.
- * Segments for no connection get a reset (RFC 9293 section 3.5.2). The table is bounded by
+ * A SYN to a destination the {@link UserNetOptions.Restrict restriction} forbids is answered
+ * with RST at once, without a host connect. Segments for no connection get a reset (RFC 9293
+ * section 3.5.2). The table is bounded by
  * {@link UserNetOptions.Limits#maxTcpConnections}. Event-loop thread only.
  */
 final class TcpNat {
@@ -32,16 +34,16 @@ final class TcpNat {
     private final GuestLink link;
     private final Counters counters;
     private final UserNetOptions.Limits limits;
-    private final boolean restrict;
+    private final UserNetOptions.Restrict restrict;
     private final IntSupplier guestAddress;
     private final Map<TcpKey, TcpConnection> connections = new HashMap<>();
     private final LinkedHashSet<TcpConnection> waitingForLink = new LinkedHashSet<>();
     private final TcpSegment segment = new TcpSegment();
     private final SplittableRandom isnSource;
-    private int nextAlias;
+    private final AliasPorts aliases = new AliasPorts();
     private boolean closed;
 
-    TcpNat(EventLoop loop, GuestLink link, Counters counters, UserNetOptions.Limits limits, boolean restrict,
+    TcpNat(EventLoop loop, GuestLink link, Counters counters, UserNetOptions.Limits limits, UserNetOptions.Restrict restrict,
            IntSupplier guestAddress, long seed) {
         this.loop = loop;
         this.link = link;
@@ -123,7 +125,7 @@ final class TcpNat {
         if (VirtualNetwork.inNetwork(dst) && dst != VirtualNetwork.GATEWAY) {
             counters.add(UserNetCounter.DROP_NOT_FOR_US); // DNS is UDP only, there is nobody else on the subnet
             refuse = true;
-        } else if (restrict) {
+        } else if (!restrict.allows(dst)) {
             counters.add(UserNetCounter.DROP_RESTRICTED);
             refuse = true;
         } else if (closed || connections.size() >= limits.maxTcpConnections()) {
@@ -160,19 +162,14 @@ final class TcpNat {
             return;
         }
         int guestIp = spec.guestAddress() != null ? Packets.ip(spec.guestAddress()) : guestAddress.getAsInt();
-        TcpKey key = null;
-        for (int i = 0; i < 65536 - UdpNat.ALIAS_PORT_FIRST && key == null; i++) {
-            int port = UdpNat.ALIAS_PORT_FIRST + (nextAlias++ % (65536 - UdpNat.ALIAS_PORT_FIRST));
-            TcpKey k = new TcpKey(guestIp, spec.guestPort(), VirtualNetwork.GATEWAY, port);
-            if (!connections.containsKey(k)) {
-                key = k;
-            }
-        }
-        if (key == null) {
+        int port = aliases.allocate(p -> connections.containsKey(
+                new TcpKey(guestIp, spec.guestPort(), VirtualNetwork.GATEWAY, p)));
+        if (port < 0) {
             counters.add(UserNetCounter.DROP_TCP_CONNECTION_LIMIT);
             ch.close();
             return;
         }
+        TcpKey key = new TcpKey(guestIp, spec.guestPort(), VirtualNetwork.GATEWAY, port);
         TcpConnection c = new TcpConnection(this, key, TcpConnection.State.SYN_SENT);
         connections.put(key, c);
         ch.pipeline().addLast(c);

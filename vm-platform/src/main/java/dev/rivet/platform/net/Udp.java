@@ -23,12 +23,12 @@ final class Udp {
     private final GuestLink link;
     private final Counters counters;
     private final DhcpServer dhcp;
-    private final boolean restrict;
+    private final UserNetOptions.Restrict restrict;
     private UdpNat nat;
     /** Whole outgoing datagram (UDP header and payload) before it is cut into frames. */
     private final byte[] datagram = new byte[Packets.UDP_HLEN + MAX_PAYLOAD];
 
-    Udp(GuestLink link, Counters counters, DhcpServer dhcp, boolean restrict) {
+    Udp(GuestLink link, Counters counters, DhcpServer dhcp, UserNetOptions.Restrict restrict) {
         this.link = link;
         this.counters = counters;
         this.dhcp = dhcp;
@@ -98,7 +98,7 @@ final class Udp {
             counters.add(UserNetCounter.DROP_NOT_FOR_US);
             return;
         }
-        if (restrict) {
+        if (!restrict.allows(dst)) {
             counters.add(UserNetCounter.DROP_RESTRICTED);
             return;
         }

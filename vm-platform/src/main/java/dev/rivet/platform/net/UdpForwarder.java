@@ -1,14 +1,10 @@
 package dev.rivet.platform.net;
 
-import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelOption;
-import io.netty.channel.EventLoop;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.DatagramPacket;
-import io.netty.channel.socket.nio.NioDatagramChannel;
 
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -21,19 +17,18 @@ import java.util.function.IntSupplier;
  * carried to one guest port. Each host peer gets a session with its own port on 10.0.2.2,
  * so the guest sees datagrams from {@code 10.0.2.2:sessionPort} and its replies to that
  * port go back to the right peer, from the forward's host socket. Sessions expire when idle,
- * like NAT flows (see {@link UdpNat}). Event-loop thread only.
+ * like NAT flows (see {@link UdpNat}); the socket is paused, and replies to a socket that
+ * cannot take more are dropped, as for NAT flows. Event-loop thread only.
  */
 final class UdpForwarder extends SimpleChannelInboundHandler<DatagramPacket> implements Forwarder {
     private final HostForward spec;
-    private final EventLoop loop;
     private final UdpNat nat;
     private final IntSupplier guestAddress;
     private final Map<InetSocketAddress, Session> byPeer = new HashMap<>();
     private Channel channel;
 
-    UdpForwarder(HostForward spec, EventLoop loop, UdpNat nat, IntSupplier guestAddress) {
+    UdpForwarder(HostForward spec, UdpNat nat, IntSupplier guestAddress) {
         this.spec = spec;
-        this.loop = loop;
         this.nat = nat;
         this.guestAddress = guestAddress;
     }
@@ -45,9 +40,7 @@ final class UdpForwarder extends SimpleChannelInboundHandler<DatagramPacket> imp
 
     @Override
     public ChannelFuture bind() {
-        ChannelFuture f = new Bootstrap().group(loop).channel(NioDatagramChannel.class)
-                .option(ChannelOption.RCVBUF_ALLOCATOR, Udp.receiveAllocator()).handler(this)
-                .bind(spec.hostSocketAddress());
+        ChannelFuture f = nat.bindReader(this, spec.hostSocketAddress());
         channel = f.channel();
         return f;
     }
@@ -116,6 +109,9 @@ final class UdpForwarder extends SimpleChannelInboundHandler<DatagramPacket> imp
         /** A guest reply: to the peer, from the forward's socket. */
         void toPeer(byte[] f, int off, int length, long now) {
             lastActive = now;
+            if (!nat.writable(channel)) {
+                return;
+            }
             channel.writeAndFlush(new DatagramPacket(channel.alloc().buffer(length).writeBytes(f, off, length), peer));
         }
 

@@ -2,20 +2,25 @@ package dev.rivet.platform.net;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFactory;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.DatagramPacket;
-import io.netty.channel.socket.nio.NioDatagramChannel;
 
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -30,32 +35,42 @@ import java.util.concurrent.TimeUnit;
  * {@link UdpForwarder}) so guest replies addressed to a session's port on 10.0.2.2 go back
  * to the peer. Flows and sessions idle for {@link UserNetOptions.Limits#udpIdleTimeout} are
  * closed by a periodic sweep; their number is bounded by {@link UserNetOptions.Limits#maxUdpFlows}.
+ *
+ * <p>Flow control, UDP style: every host datagram socket feeding the guest (flows, resolver
+ * sockets, forwards) stops being read while the guest's link is backed up (see
+ * {@link GuestLink}); and a guest datagram for a host socket that cannot take more (Netty's
+ * write buffer above its high water mark) is dropped and counted, never queued. Event-loop
+ * thread only.
  */
 final class UdpNat {
     /** Datagrams kept per flow while its socket binds. */
     private static final int MAX_PENDING_PER_FLOW = 16;
-    /** First port on 10.0.2.2 handed to forward sessions (the IANA dynamic range). */
-    static final int ALIAS_PORT_FIRST = 49152;
-    private static final int ALIAS_PORTS = 65536 - ALIAS_PORT_FIRST;
 
     private final EventLoop loop;
     private final Counters counters;
     private final UserNetOptions.Limits limits;
     private final InetSocketAddress resolver;
     private final Udp udp;
+    private final ChannelFactory<? extends DatagramChannel> channels;
+    /** Every open host datagram socket whose datagrams go to the guest. */
+    private final Set<Channel> readers = new HashSet<>();
+    private boolean readsPaused;
     /** Key: guest address, port and a DNS bit (see {@link #key}). */
     private final Map<Long, Flow> flows = new HashMap<>();
     /** Forward sessions by their port on 10.0.2.2. */
     private final Map<Integer, UdpForwarder.Session> sessions = new HashMap<>();
-    private int nextAlias;
+    private final AliasPorts aliases = new AliasPorts();
     private boolean closed;
 
-    UdpNat(EventLoop loop, Counters counters, UserNetOptions.Limits limits, InetSocketAddress resolver, Udp udp) {
+    UdpNat(EventLoop loop, Counters counters, UserNetOptions.Limits limits, InetSocketAddress resolver, Udp udp,
+           GuestLink link, ChannelFactory<? extends DatagramChannel> channels) {
         this.loop = loop;
         this.counters = counters;
         this.limits = limits;
         this.resolver = resolver;
         this.udp = udp;
+        this.channels = channels;
+        link.onDatagramBackpressure(() -> setReading(false), () -> setReading(true));
         long period = Math.clamp(limits.udpIdleTimeout().toNanos() / 2, TimeUnit.MILLISECONDS.toNanos(10),
                 TimeUnit.SECONDS.toNanos(10));
         loop.scheduleWithFixedDelay(this::sweep, period, period, TimeUnit.NANOSECONDS);
@@ -63,6 +78,43 @@ final class UdpNat {
 
     Udp udp() {
         return udp;
+    }
+
+    /**
+     * A host datagram socket whose datagrams go to the guest through {@code handler}: read
+     * into buffers that hold the largest datagram, and paused with the others while the
+     * guest's link is backed up.
+     */
+    ChannelFuture bindReader(ChannelHandler handler, InetSocketAddress local) {
+        ChannelFuture f = new Bootstrap().group(loop).channelFactory(channels)
+                .option(ChannelOption.RCVBUF_ALLOCATOR, Udp.receiveAllocator())
+                .option(ChannelOption.AUTO_READ, !readsPaused)
+                .handler(handler)
+                .bind(local);
+        Channel ch = f.channel();
+        if (ch.isOpen() && readers.add(ch)) {
+            ch.closeFuture().addListener(c -> readers.remove(ch));
+        }
+        return f;
+    }
+
+    private void setReading(boolean on) {
+        readsPaused = !on;
+        for (Channel ch : readers) {
+            ch.config().setAutoRead(on);
+        }
+    }
+
+    /**
+     * True when {@code ch} can take a datagram now; otherwise the datagram is to be dropped,
+     * and is counted here: UDP may lose it, and queueing it would grow without bound.
+     */
+    boolean writable(Channel ch) {
+        if (ch.isWritable()) {
+            return true;
+        }
+        counters.add(UserNetCounter.DROP_UDP_HOST_BACKLOG);
+        return false;
     }
 
     private static long key(int guestIp, int guestPort, boolean dns) {
@@ -124,15 +176,12 @@ final class UdpNat {
             counters.add(UserNetCounter.DROP_UDP_FLOW_LIMIT);
             return -1;
         }
-        for (int i = 0; i < ALIAS_PORTS; i++) {
-            int port = ALIAS_PORT_FIRST + (nextAlias++ % ALIAS_PORTS);
-            if (!sessions.containsKey(port)) {
-                sessions.put(port, s);
-                counters.add(UserNetCounter.UDP_FLOWS_OPENED);
-                return port;
-            }
+        int port = aliases.allocate(sessions::containsKey);
+        if (port >= 0) {
+            sessions.put(port, s);
+            counters.add(UserNetCounter.UDP_FLOWS_OPENED);
         }
-        return -1;
+        return port;
     }
 
     void removeSession(int aliasPort) {
@@ -195,9 +244,7 @@ final class UdpNat {
         }
 
         void open() {
-            bound = new Bootstrap().group(loop).channel(NioDatagramChannel.class)
-                .option(ChannelOption.RCVBUF_ALLOCATOR, Udp.receiveAllocator()).handler(this)
-                    .bind(new InetSocketAddress(0));
+            bound = bindReader(this, new InetSocketAddress(0));
             bound.addListener((ChannelFuture f) -> {
                 List<DatagramPacket> waiting = pending;
                 pending = null;
@@ -218,6 +265,9 @@ final class UdpNat {
 
         void send(byte[] f, int off, int length, InetSocketAddress target) {
             lastActive = now();
+            if (pending == null && !writable(bound.channel())) {
+                return;
+            }
             ByteBuf data = bound.channel().alloc().buffer(length).writeBytes(f, off, length);
             DatagramPacket p = new DatagramPacket(data, target);
             if (pending != null) {

@@ -2,11 +2,14 @@ package dev.rivet.platform.net;
 
 import dev.rivet.devices.net.NetBackend;
 import dev.rivet.devices.net.NetPort;
+import io.netty.channel.ChannelFactory;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.DatagramChannel;
+import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 
 import java.net.Inet4Address;
@@ -51,6 +54,7 @@ public final class UserNet implements NetBackend {
     private final long seed;
     private final EventLoopGroup group;
     private final EventLoop loop;
+    private final ChannelFactory<? extends DatagramChannel> datagramChannels;
     private final Counters counters = new Counters();
     private final AtomicInteger pendingTransmit = new AtomicInteger();
     private final AtomicBoolean started = new AtomicBoolean();
@@ -72,6 +76,15 @@ public final class UserNet implements NetBackend {
 
     /** As {@link #UserNet(UserNetOptions)}, with TCP initial sequence numbers drawn from {@code seed} (tests). */
     public UserNet(UserNetOptions options, long seed) {
+        this(options, seed, NioDatagramChannel::new);
+    }
+
+    /**
+     * As {@link #UserNet(UserNetOptions, long)}, making host UDP sockets with {@code datagramChannels}
+     * (NIO datagram channels; tests wrap them to play a host network that cannot keep up).
+     */
+    UserNet(UserNetOptions options, long seed, ChannelFactory<? extends DatagramChannel> datagramChannels) {
+        this.datagramChannels = Objects.requireNonNull(datagramChannels, "datagramChannels");
         this.options = Objects.requireNonNull(options, "options");
         this.resolver = options.dns() != null ? options.dns() : ResolvConf.firstNameserver(ResolvConf.DEFAULT);
         this.seed = seed;
@@ -107,7 +120,7 @@ public final class UserNet implements NetBackend {
             icmp = new Icmp(link, counters);
             dhcp = new DhcpServer(link, counters);
             udp = new Udp(link, counters, dhcp, options.restrict());
-            udpNat = new UdpNat(loop, counters, options.limits(), resolver, udp);
+            udpNat = new UdpNat(loop, counters, options.limits(), resolver, udp, link, datagramChannels);
             udp.route(udpNat);
             tcp = new TcpNat(loop, link, counters, options.limits(), options.restrict(), dhcp::guestAddress, seed);
             return null;
@@ -206,7 +219,7 @@ public final class UserNet implements NetBackend {
         requireRunning();
         Forwarder fw = onLoop(() -> spec.protocol() == HostForward.Protocol.TCP
                 ? new TcpForwarder(spec, loop, tcp)
-                : new UdpForwarder(spec, loop, udpNat, dhcp::guestAddress));
+                : new UdpForwarder(spec, udpNat, dhcp::guestAddress));
         ChannelFuture bound = onLoop(fw::bind);
         bound.awaitUninterruptibly();
         if (!bound.isSuccess()) {

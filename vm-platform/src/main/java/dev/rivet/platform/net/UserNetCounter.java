@@ -25,7 +25,7 @@ public enum UserNetCounter {
     DROP_IP_FRAGMENT,
     /** IPv4 headers with options. */
     DROP_IP_OPTIONS,
-    /** Traffic {@code restrict=on} forbids. */
+    /** Traffic {@code restrict=on} or {@code restrict=loopback} forbids. */
     DROP_RESTRICTED,
     /** ICMP echo requests answered for the gateway and DNS addresses. */
     ICMP_ECHO_REPLIES,
@@ -41,6 +41,17 @@ public enum UserNetCounter {
     DROP_UDP_FLOW_LIMIT,
     /** Datagrams that could not be sent or delivered (no resolver, too large, send failure). */
     DROP_UDP,
+    /**
+     * Guest datagrams dropped because the host socket could not take more (its send queue
+     * was above Netty's high water mark): UDP may lose a datagram, it never queues without bound.
+     */
+    DROP_UDP_HOST_BACKLOG,
+    /**
+     * Times the host UDP sockets (NAT flows, DNS, forwards) stopped being read because
+     * frames for the guest backed up; they are read again once the guest has taken most of
+     * them. Meanwhile the host kernel drops what overflows a socket, at no cost to us.
+     */
+    UDP_READS_PAUSED,
     /** TCP connections opened (guest to host, and forwarded host to guest). */
     TCP_CONNECTIONS_OPENED,
     /** Guest connects the host refused or that timed out: answered with RST. */
@@ -57,6 +68,20 @@ public enum UserNetCounter {
     TCP_RESETS_FROM_GUEST,
     /** Connections the host side reset or failed: the guest got RST. */
     TCP_RESETS_FROM_HOST,
+    /**
+     * Host resets that came while bytes read before them were not yet acknowledged by the
+     * guest: those bytes went to the guest first, the RST after them (RFC 9293 section 3.5.2:
+     * a reset is sequenced after the data the peer sent before it).
+     */
+    TCP_RESETS_DEFERRED,
+    /**
+     * Deferred resets sent before the guest had taken every byte, because it kept its window
+     * closed or stopped acknowledging past {@link UserNetOptions.Limits#tcpResetDrain} or the
+     * retransmission limit; the rest of the bytes were dropped.
+     */
+    TCP_RESETS_DEFERRED_EXPIRED,
+    /** Bytes read from host TCP sockets for the guest (NAT and forwarded connections; a byte count). */
+    TCP_BYTES_FROM_HOST,
     /** Guest segments for no known connection, answered with RST. */
     TCP_NO_CONNECTION,
     /** Guest segments out of order or outside the window, dropped and re-acknowledged. */

@@ -10,27 +10,56 @@ import java.util.Objects;
  * How a {@link UserNet} is set up: port forwards, the {@code restrict} switch, the upstream
  * DNS resolver and the resource limits. {@link #parse} reads QEMU-style option strings, e.g.
  * {@code user,hostfwd=tcp:127.0.0.1:2222-:22,hostfwd=udp::5353-:53,restrict=on,dns=127.0.0.1:5300}.
+ * Besides QEMU's {@code restrict=on|off} there is {@code restrict=loopback} (issue 7: "only
+ * loopback"), see {@link Restrict}.
  *
  * <p>Unlike QEMU, where {@code dns=} moves the guest-visible DNS address, here it names the
  * host resolver that queries to 10.0.2.3:53 are forwarded to; the guest always sees 10.0.2.3.
  *
  * @param hostForwards forwards set up when the backend starts (more can be added at run time)
- * @param restrict     the guest reaches only the virtual gateway and DNS services (ARP, ICMP
- *                     echo, DHCP, DNS forwarding): no outbound TCP or UDP; forwards still work
+ * @param restrict     which outbound TCP and UDP the guest may open (forwards work whatever it is)
  * @param dns          the upstream resolver, or {@code null} for the first {@code nameserver}
  *                     of the host's /etc/resolv.conf
  * @param limits       resource bounds and timeouts
  */
-public record UserNetOptions(List<HostForward> hostForwards, boolean restrict, InetSocketAddress dns, Limits limits) {
+public record UserNetOptions(List<HostForward> hostForwards, Restrict restrict, InetSocketAddress dns, Limits limits) {
     /** The keys {@link #parse} knows. */
     public static final List<String> KEYS = List.of("hostfwd", "restrict", "dns");
 
     /** QEMU's defaults: no forwards, not restricted, the host's resolver, default limits. */
-    public static final UserNetOptions DEFAULT = new UserNetOptions(List.of(), false, null, Limits.DEFAULT);
+    public static final UserNetOptions DEFAULT = new UserNetOptions(List.of(), Restrict.OFF, null, Limits.DEFAULT);
 
     public UserNetOptions {
         hostForwards = List.copyOf(hostForwards);
+        Objects.requireNonNull(restrict, "restrict");
         Objects.requireNonNull(limits, "limits");
+    }
+
+    /**
+     * What the guest may reach through NAT. The gateway's own services (ARP, ICMP echo to
+     * 10.0.2.2 and 10.0.2.3, DHCP, DNS forwarding from 10.0.2.3) and port forwards work under
+     * every value; a refused destination is answered as a host that does not exist would be
+     * (TCP: RST to the SYN; UDP: dropped), and counted as {@link UserNetCounter#DROP_RESTRICTED}.
+     */
+    public enum Restrict {
+        /** {@code restrict=off}: any destination (10.0.2.2 meaning the host's 127.0.0.1). */
+        OFF,
+        /** {@code restrict=loopback}: only the host's loopback, through 10.0.2.2. */
+        LOOPBACK,
+        /** {@code restrict=on}: no outbound TCP or UDP at all, as in QEMU. */
+        ON;
+
+        /**
+         * Whether the guest may open a NAT connection or flow to {@code dst}: an address outside
+         * the guest network, or 10.0.2.2.
+         */
+        boolean allows(int dst) {
+            return switch (this) {
+                case OFF -> true;
+                case LOOPBACK -> dst == VirtualNetwork.GATEWAY;
+                case ON -> false;
+            };
+        }
     }
 
     /**
@@ -45,11 +74,24 @@ public record UserNetOptions(List<HostForward> hostForwards, boolean restrict, I
      * @param tcpConnectTimeout  how long a host connect may take before the guest gets a reset
      * @param tcpTimeWait        how long a closed connection lingers to re-acknowledge a late FIN
      * @param tcpMaxRetries      retransmissions of one segment before the connection is reset
+     * @param tcpResetDrain      how long a connection the host reset may take to hand the guest the
+     *                           bytes read before the reset; then the guest gets its RST anyway
      */
     public record Limits(int maxTcpConnections, int maxUdpFlows, int maxQueuedFrames, int maxPendingTransmit,
-                         Duration udpIdleTimeout, Duration tcpConnectTimeout, Duration tcpTimeWait, int tcpMaxRetries) {
+                         Duration udpIdleTimeout, Duration tcpConnectTimeout, Duration tcpTimeWait, int tcpMaxRetries,
+                         Duration tcpResetDrain) {
+        /** Default for {@link #tcpResetDrain}: a few seconds, well past a live guest's ACK delay. */
+        public static final Duration DEFAULT_TCP_RESET_DRAIN = Duration.ofSeconds(5);
+
         public static final Limits DEFAULT = new Limits(1024, 512, 512, 4096, Duration.ofSeconds(60),
-                Duration.ofSeconds(10), Duration.ofSeconds(2), 8);
+                Duration.ofSeconds(10), Duration.ofSeconds(2), 8, DEFAULT_TCP_RESET_DRAIN);
+
+        /** As the canonical constructor, with the default {@link #tcpResetDrain}. */
+        public Limits(int maxTcpConnections, int maxUdpFlows, int maxQueuedFrames, int maxPendingTransmit,
+                      Duration udpIdleTimeout, Duration tcpConnectTimeout, Duration tcpTimeWait, int tcpMaxRetries) {
+            this(maxTcpConnections, maxUdpFlows, maxQueuedFrames, maxPendingTransmit, udpIdleTimeout,
+                    tcpConnectTimeout, tcpTimeWait, tcpMaxRetries, DEFAULT_TCP_RESET_DRAIN);
+        }
 
         public Limits {
             positive("maxTcpConnections", maxTcpConnections);
@@ -59,7 +101,13 @@ public record UserNetOptions(List<HostForward> hostForwards, boolean restrict, I
             positive("tcpMaxRetries", tcpMaxRetries);
             positive("udpIdleTimeout", udpIdleTimeout);
             positive("tcpConnectTimeout", tcpConnectTimeout);
+            positive("tcpResetDrain", tcpResetDrain);
             Objects.requireNonNull(tcpTimeWait, "tcpTimeWait");
+        }
+
+        public Limits withTcpResetDrain(Duration d) {
+            return new Limits(maxTcpConnections, maxUdpFlows, maxQueuedFrames, maxPendingTransmit, udpIdleTimeout,
+                    tcpConnectTimeout, tcpTimeWait, tcpMaxRetries, d);
         }
 
         private static void positive(String what, int v) {
@@ -83,9 +131,13 @@ public record UserNetOptions(List<HostForward> hostForwards, boolean restrict, I
         return new UserNetOptions(hostForwards, restrict, resolver, limits);
     }
 
+    public UserNetOptions withRestrict(Restrict r) {
+        return new UserNetOptions(hostForwards, r, dns, limits);
+    }
+
     /**
      * Parses {@code [user,]key=value,...} with keys {@code hostfwd} (repeatable, see
-     * {@link HostForward#parse}), {@code restrict=on|off} and {@code dns=addr[:port]}.
+     * {@link HostForward#parse}), {@code restrict=on|off|loopback} and {@code dns=addr[:port]}.
      *
      * @throws IllegalArgumentException with a one-line message naming the bad part
      */
@@ -100,7 +152,7 @@ public record UserNetOptions(List<HostForward> hostForwards, boolean restrict, I
             from = 1;
         }
         List<HostForward> forwards = new ArrayList<>();
-        Boolean restrict = null;
+        Restrict restrict = null;
         InetSocketAddress dns = null;
         for (int i = from; i < parts.length; i++) {
             String part = parts[i];
@@ -115,7 +167,7 @@ public record UserNetOptions(List<HostForward> hostForwards, boolean restrict, I
                     if (restrict != null) {
                         throw new IllegalArgumentException("net: 'restrict' given twice");
                     }
-                    restrict = onOff(key, value);
+                    restrict = restriction(key, value);
                 }
                 case "dns" -> {
                     if (dns != null) {
@@ -127,14 +179,15 @@ public record UserNetOptions(List<HostForward> hostForwards, boolean restrict, I
                         + String.join(", ", KEYS) + ")");
             }
         }
-        return new UserNetOptions(forwards, restrict != null && restrict, dns, Limits.DEFAULT);
+        return new UserNetOptions(forwards, restrict != null ? restrict : Restrict.OFF, dns, Limits.DEFAULT);
     }
 
-    private static boolean onOff(String key, String v) {
+    private static Restrict restriction(String key, String v) {
         return switch (v) {
-            case "on", "yes", "true" -> true;
-            case "off", "no", "false" -> false;
-            default -> throw new IllegalArgumentException("net: " + key + "=" + v + " must be on or off");
+            case "on", "yes", "true" -> Restrict.ON;
+            case "off", "no", "false" -> Restrict.OFF;
+            case "loopback" -> Restrict.LOOPBACK;
+            default -> throw new IllegalArgumentException("net: " + key + "=" + v + " must be on, off or loopback");
         };
     }
 

@@ -57,6 +57,8 @@ final class GuestTcp {
     boolean finAcked;
     boolean peerFin;
     boolean reset;
+    /** The RST came at exactly the next byte expected: after all the data, and one Linux believes (RFC 5961 section 3). */
+    boolean resetAtRcvNxt;
     long lastPeerMss = -1;
     int lastPeerWscale = -1;
     int synWindow;
@@ -122,6 +124,7 @@ final class GuestTcp {
 
     void handle(GuestFrames.Parsed p) {
         if (p.has(GuestFrames.RST)) {
+            resetAtRcvNxt = p.seq == rcvNxt;
             reset = true;
             state = State.CLOSED;
             guest.unregister(this);

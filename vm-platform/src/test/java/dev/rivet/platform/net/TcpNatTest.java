@@ -2,6 +2,8 @@ package dev.rivet.platform.net;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -284,6 +286,74 @@ class TcpNatTest {
         awaitNoConnections();
     }
 
+    /**
+     * A host that writes a stream and then resets, while the guest's window is closed: the
+     * backend has read the whole stream by then. On the wire those bytes came before the RST,
+     * so the guest gets every one of them, in order, and then the RST at exactly its next
+     * expected byte. Guest data sent meanwhile has nowhere to go and is not acknowledged.
+     */
+    @Test
+    void aHostResetDeliversTheBytesReadBeforeItThenResetsTheGuest() throws Exception {
+        int total = 100 * 1024; // below the backend's send buffer: it reads it all while the guest does not
+        java.util.concurrent.CountDownLatch resetNow = new java.util.concurrent.CountDownLatch(1);
+        HostServer rude = server(writeThenResetWhen(total, resetNow));
+        guest(limits(16, Duration.ZERO));
+        GuestTcp c = client(40020, rude.port(), 8192, -1, null, 0);
+        c.appPaused = true;
+        c.connect();
+        guest.pump(() -> guest.net.counter(UserNetCounter.TCP_BYTES_FROM_HOST) == total && c.received == 8192, WAIT, c);
+        resetNow.countDown();
+        guest.pump(() -> guest.net.counter(UserNetCounter.TCP_RESETS_FROM_HOST) == 1, WAIT, c);
+        assertFalse(c.reset, "the RST waits behind the data: " + c);
+        c.sendTotal = 1000; // the guest writes to a peer that is gone
+        c.resumeApp();
+        guest.pump(() -> c.reset, WAIT, c);
+        assertEquals(total, c.received, "every byte the backend read from the host (each one checked in order)");
+        assertTrue(c.resetAtRcvNxt, "the RST is sequenced right after the data");
+        assertEquals(0, c.acked(), "no guest data was acknowledged after the host was gone");
+        assertEquals(1, guest.net.counter(UserNetCounter.TCP_RESETS_DEFERRED));
+        assertEquals(0, guest.net.counter(UserNetCounter.TCP_RESETS_DEFERRED_EXPIRED));
+        assertEquals(1, guest.net.counter(UserNetCounter.TCP_RESETS_FROM_HOST), "counted once");
+        awaitNoConnections();
+    }
+
+    /** As above, but the guest never opens its window again: it gets its RST after the drain limit. */
+    @Test
+    void aGuestThatKeepsItsWindowClosedAfterAHostResetIsResetAfterTheDrainLimit() throws Exception {
+        int total = 100 * 1024;
+        java.util.concurrent.CountDownLatch resetNow = new java.util.concurrent.CountDownLatch(1);
+        HostServer rude = server(writeThenResetWhen(total, resetNow));
+        guest(limits(16, Duration.ZERO).withTcpResetDrain(Duration.ofMillis(500)));
+        GuestTcp c = client(40021, rude.port(), 8192, -1, null, 0);
+        c.appPaused = true;
+        c.connect();
+        guest.pump(() -> guest.net.counter(UserNetCounter.TCP_BYTES_FROM_HOST) == total && c.received == 8192, WAIT, c);
+        resetNow.countDown();
+        guest.pump(() -> c.reset, WAIT, c);
+        assertEquals(8192, c.received);
+        assertTrue(c.resetAtRcvNxt, "the RST is at the guest's next expected byte, not past a window probe");
+        assertEquals(1, guest.net.counter(UserNetCounter.TCP_RESETS_DEFERRED));
+        assertEquals(1, guest.net.counter(UserNetCounter.TCP_RESETS_DEFERRED_EXPIRED));
+        awaitNoConnections();
+    }
+
+    /** Writes {@code total} bytes of the test stream, then resets the connection once {@code go} opens. */
+    private static HostServer.Behaviour writeThenResetWhen(int total, java.util.concurrent.CountDownLatch go) {
+        return (s, in, out) -> {
+            byte[] b = new byte[total];
+            for (int i = 0; i < total; i++) {
+                b[i] = GuestTcp.streamByte(i);
+            }
+            out.write(b);
+            try {
+                go.await(30, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                throw new java.io.InterruptedIOException();
+            }
+            s.setSoLinger(true, 0); // the close that follows sends RST
+        };
+    }
+
     @Test
     void aGuestResetResetsTheHostSocket() throws Exception {
         HostServer echo = server(HostServer.ECHO);
@@ -353,6 +423,38 @@ class TcpNatTest {
         guest.pump(() -> c.reset, WAIT, c);
         assertEquals(1, guest.net.counter(UserNetCounter.DROP_RESTRICTED));
         assertEquals(0, echo.accepted.get(), "no host connection was made");
+    }
+
+    /**
+     * Each restriction against the host's loopback (10.0.2.2) and an outside address
+     * (192.0.2.1, TEST-NET-1): refused ones get the RST restrict=on gives, counted, and no
+     * host connection is tried; allowed ones reach the host (or fail to connect there).
+     */
+    @ParameterizedTest
+    @EnumSource(UserNetOptions.Restrict.class)
+    void theRestrictionDecidesWhichDestinationsTcpReaches(UserNetOptions.Restrict restrict) throws Exception {
+        HostServer echo = server(HostServer.ECHO);
+        UserNetOptions.Limits d = UserNetOptions.Limits.DEFAULT;
+        guest = new TestGuest(UserNetOptions.DEFAULT.withDns(null).withRestrict(restrict).withLimits(
+                new UserNetOptions.Limits(16, d.maxUdpFlows(), d.maxQueuedFrames(), d.maxPendingTransmit(),
+                        d.udpIdleTimeout(), Duration.ofSeconds(2), Duration.ZERO, d.tcpMaxRetries())));
+        GuestTcp loopback = client(40030, echo.port(), 8192, -1, null, 0);
+        loopback.sendTotal = 1000;
+        loopback.connect();
+        guest.pump(() -> loopback.reset || loopback.received == 1000, WAIT, loopback);
+        boolean loopbackAllowed = restrict != UserNetOptions.Restrict.ON;
+        assertEquals(!loopbackAllowed, loopback.reset, restrict + ": " + loopback);
+        assertEquals(loopbackAllowed ? 1 : 0, echo.accepted.get());
+        assertEquals(loopbackAllowed ? 0 : 1, guest.net.counter(UserNetCounter.DROP_RESTRICTED));
+
+        GuestTcp outside = new GuestTcp(guest, GUEST_IP, 40031, GuestFrames.ip("192.0.2.1"), echo.port(), 8192, -1, null, 0);
+        outside.connect();
+        guest.pump(() -> outside.reset, WAIT, outside);
+        boolean outsideAllowed = restrict == UserNetOptions.Restrict.OFF;
+        assertEquals(outsideAllowed ? 0 : 1, guest.net.counter(UserNetCounter.DROP_RESTRICTED) - (loopbackAllowed ? 0 : 1),
+                restrict + ": the outside address is refused as restricted");
+        assertEquals(outsideAllowed ? 1 : 0, guest.net.counter(UserNetCounter.TCP_CONNECT_FAILED),
+                restrict + ": a host connect was tried (and failed: TEST-NET-1 is not routed)");
     }
 
     @Test

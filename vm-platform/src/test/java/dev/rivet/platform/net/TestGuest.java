@@ -1,6 +1,9 @@
 package dev.rivet.platform.net;
 
 import dev.rivet.devices.net.NetPort;
+import io.netty.channel.ChannelFactory;
+import io.netty.channel.socket.DatagramChannel;
+import io.netty.channel.socket.nio.NioDatagramChannel;
 
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -33,7 +36,12 @@ final class TestGuest implements NetPort, AutoCloseable {
     final List<GuestFrames.Parsed> unrouted = new ArrayList<>();
 
     TestGuest(UserNetOptions options) {
-        net = new UserNet(options, 42);
+        this(options, NioDatagramChannel::new);
+    }
+
+    /** A guest whose backend makes its host UDP sockets with {@code datagramChannels}. */
+    TestGuest(UserNetOptions options, ChannelFactory<? extends DatagramChannel> datagramChannels) {
+        net = new UserNet(options, 42, datagramChannels);
         net.start(this);
     }
 

@@ -20,7 +20,7 @@ class UserNetOptionsTest {
     @Test
     void parsesTheBriefsExample() {
         UserNetOptions o = UserNetOptions.parse("user,hostfwd=tcp:127.0.0.1:2222-:22,hostfwd=udp::5353-:53,restrict=on,dns=127.0.0.1:5300");
-        assertTrue(o.restrict());
+        assertEquals(UserNetOptions.Restrict.ON, o.restrict());
         assertEquals(new InetSocketAddress("127.0.0.1", 5300), o.dns());
         assertEquals(2, o.hostForwards().size());
         HostForward ssh = o.hostForwards().get(0);
@@ -40,12 +40,14 @@ class UserNetOptionsTest {
     @Test
     void defaultsAndOptionalPrefix() {
         UserNetOptions o = UserNetOptions.parse("user");
-        assertFalse(o.restrict());
+        assertEquals(UserNetOptions.Restrict.OFF, o.restrict());
         assertNull(o.dns());
         assertTrue(o.hostForwards().isEmpty());
         assertEquals(o, UserNetOptions.DEFAULT);
         assertEquals(53, UserNetOptions.parse("dns=192.168.1.1").dns().getPort());
-        assertFalse(UserNetOptions.parse("restrict=off").restrict());
+        assertEquals(UserNetOptions.Restrict.OFF, UserNetOptions.parse("restrict=off").restrict());
+        assertEquals(UserNetOptions.Restrict.LOOPBACK, UserNetOptions.parse("user,restrict=loopback").restrict());
+        assertEquals(UserNetOptions.Restrict.ON, UserNetOptions.parse("restrict=yes").restrict(), "QEMU's synonyms");
         HostForward f = UserNetOptions.parse("hostfwd=:10.0.0.1:80-10.0.2.20:8080").hostForwards().getFirst();
         assertEquals(HostForward.Protocol.TCP, f.protocol(), "an empty protocol is tcp");
         assertEquals("10.0.2.20", f.guestAddress().getHostAddress());
@@ -57,7 +59,8 @@ class UserNetOptionsTest {
             "tap,ifname=x # net 'tap': only 'user' networking is supported",
             "user,foo=1 # net: unknown key 'foo' (known: hostfwd, restrict, dns)",
             "user,restrict # net: 'restrict' is not key=value",
-            "user,restrict=maybe # net: restrict=maybe must be on or off",
+            "user,restrict=maybe # net: restrict=maybe must be on, off or loopback",
+            "user,restrict=on,restrict=loopback # net: 'restrict' given twice",
             "user,restrict=on,restrict=off # net: 'restrict' given twice",
             "user,dns=1.2.3 # net: dns=1.2.3: '1.2.3' is not a dotted IPv4 address",
             "user,dns=1.2.3.4:0 # net: dns=1.2.3.4:0: port '0' is not 1-65535",

@@ -16,6 +16,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -34,6 +35,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * guest's read or write fails with ECONNRESET (or EPIPE for a write) instead of hanging
  * (its socket timeouts would report EAGAIN), the backend forgets the connection, and the
  * machine's networking keeps working: a following wget fetches a file intact.
+ *
+ * <p>A reset comes after the data the host sent before it, so a receiving guest reads
+ * exactly the bytes the backend took from the host socket ({@link UserNetCounter#TCP_BYTES_FROM_HOST},
+ * read while no other connection carries host data) before its read fails.
  */
 class NetLoadResetTest {
     /** The host resets after writing, or after reading, at least this much. */
@@ -67,7 +72,7 @@ class NetLoadResetTest {
     void hostResetsMidTransferFailTheGuestsReadsAndWritesAndNetworkingGoesOn(VirtioSpec.Transport t) throws Exception {
         AtomicLong written = new AtomicLong(), read = new AtomicLong(), stalledRead = new AtomicLong();
         AtomicLong forwardWritten = new AtomicLong();
-        long resets;
+        long resets, fromHostRecv, fromHostForward, deferred;
         ServerSocket toGuest = oneShot(s -> {
             expectGoByte(s, "to-guest");
             writeThenReset(s, written);
@@ -82,6 +87,7 @@ class NetLoadResetTest {
                 /netload reset-send 10.0.2.2 %d
                 /netload reset-send 10.0.2.2 %d | sed 's/^reset-send/stalled-send/'
                 /netload reset-accept %d
+                read -r next
                 wget -q -O /tmp/after http://10.0.2.2:%d/data; echo "wget: $?"
                 echo "after-sum: $(sha256sum /tmp/after | cut -d' ' -f1)"
                 """.formatted(toGuest.getLocalPort(), fromGuest.getLocalPort(), stalled.getLocalPort(), GUEST_PORT,
@@ -89,6 +95,8 @@ class NetLoadResetTest {
         try (GuestBoot.Running run = new GuestBoot.Running(g.boot.machine())) {
             g.waitFor("listening: " + GUEST_PORT, 180);
             UserNet net = g.net();
+            // Only reset-recv's connection has carried host bytes so far (the reset-send hosts never write).
+            fromHostRecv = net.counter(UserNetCounter.TCP_BYTES_FROM_HOST);
             UserNet.ForwardHandle fwd = net.addHostForward(HostForward.parse("tcp:127.0.0.1:0-:" + GUEST_PORT));
             threads.add(Thread.ofVirtual().start(() -> {
                 try (Socket s = new Socket(InetAddress.getLoopbackAddress(), fwd.localAddress().getPort())) {
@@ -98,9 +106,14 @@ class NetLoadResetTest {
                     failures.add("forwarded: " + e);
                 }
             }));
+            g.waitFor("reset-accept-bytes:", 120);
+            fromHostForward = net.counter(UserNetCounter.TCP_BYTES_FROM_HOST) - fromHostRecv;
+            run.machine.input("next\n".getBytes(StandardCharsets.US_ASCII)); // now the wget
             g.waitFor("after-sum:", 120);
             g.awaitNoConnections();
             resets = net.counter(UserNetCounter.TCP_RESETS_FROM_HOST);
+            deferred = net.counter(UserNetCounter.TCP_RESETS_DEFERRED);
+            assertEquals(0, net.counter(UserNetCounter.TCP_RESETS_DEFERRED_EXPIRED), "the guest took every byte in time");
             g.finish(run);
         }
         for (Thread th : threads) {
@@ -110,8 +123,12 @@ class NetLoadResetTest {
 
         assertEquals("ECONNRESET", g.field("reset-recv"), "the receiving guest saw the reset\n" + g.boot.tail());
         long received = Long.parseLong(g.field("reset-recv-bytes"));
+        System.out.println("reset-recv: the host wrote " + written.get() + " bytes, the backend read " + fromHostRecv
+                + ", the guest read " + received + "; reset-accept: " + forwardWritten.get() + " / " + fromHostForward
+                + " / " + g.field("reset-accept-bytes") + "; resets deferred behind data: " + deferred);
         assertTrue(received > 0 && received <= written.get(),
                 "the guest got part of the stream: " + received + " of " + written.get() + " written");
+        assertEquals(fromHostRecv, received, "the guest read every byte the backend took from the host before its reset");
 
         assertTrue(Set.of("ECONNRESET", "EPIPE").contains(g.field("reset-send")),
                 "the sending guest saw the reset: " + g.field("reset-send") + "\n" + g.boot.tail());
@@ -126,6 +143,7 @@ class NetLoadResetTest {
         long accepted = Long.parseLong(g.field("reset-accept-bytes"));
         assertTrue(accepted > 0 && accepted <= forwardWritten.get(),
                 "the guest got part of the stream: " + accepted + " of " + forwardWritten.get() + " written");
+        assertEquals(fromHostForward, accepted, "the guest's server read every byte the backend took from the host");
 
         assertEquals("0", g.field("wget"), g.boot.tail());
         assertEquals(NetGuestTest.sha256(file), g.field("after-sum"), "the file after the resets arrived intact");
