@@ -137,11 +137,12 @@ final class RunCommand implements Callable<Integer> {
                     "which the host then frees (free page reporting), and sends memory statistics."})
     String balloon;
 
-    @Option(names = "--net", paramLabel = "user[,hostfwd=tcp|udp:[HOST]:PORT-[GUEST]:PORT][,restrict=on][,dns=ADDR[:PORT]][,mac=M][,transport=mmio|pci]",
+    @Option(names = "--net", paramLabel = "user[,hostfwd=tcp|udp:[HOST]:PORT-[GUEST]:PORT][,restrict=on|loopback][,dns=ADDR[:PORT]][,mac=M][,transport=mmio|pci]",
             description = {"Attach a virtio-net card on user-mode networking, like QEMU's -netdev user (repeatable):",
                     "the guest gets 10.0.2.15 by DHCP, gateway 10.0.2.2 (the host's 127.0.0.1), DNS 10.0.2.3;",
                     "hostfwd forwards a host port into the guest (repeatable), restrict=on stops outbound",
-                    "connections, dns= names the upstream resolver (default: the host's first nameserver)."})
+                    "connections, restrict=loopback allows only the host's loopback (10.0.2.2) and DNS,",
+                    "dns= names the upstream resolver (default: the host's first nameserver)."})
     List<String> nets = new ArrayList<>();
 
     @Option(names = "--vsock", paramLabel = "cid=N,uds=PATH[,transport=mmio|pci]",
