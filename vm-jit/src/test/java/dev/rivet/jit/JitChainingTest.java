@@ -71,6 +71,101 @@ class JitChainingTest {
         }
     }
 
+    /**
+     * Random programs: a loop calling functions on other pages, directly and through
+     * pointers, with random arithmetic everywhere, run in lockstep with the interpreter at
+     * random budgets (so chains are cut at every possible point).
+     */
+    @Test
+    void randomCallGraphsAcrossPagesMatchTheInterpreter() {
+        long seed0 = JitDifferentialTest.SEED;
+        System.out.println("chaining random call graphs, base seed " + seed0);
+        long entries = 0, retired = 0;
+        for (int p = 0; p < 200; p++) {
+            long[] r = runRandomCalls(seed0 + p);
+            entries += r[0];
+            retired += r[1];
+        }
+        // Blocks here are a few instructions long; chained, the dispatcher is rarely entered.
+        assertTrue(entries * 10 < retired, "entries " + entries + " for " + retired + " instructions");
+    }
+
+    /** Registers the random code may change (the loop counter, ra and the pointers stay). */
+    private static final int FIRST_FREE = 5, LAST_FREE = 20, LOOP = 28, POINTERS = 21;
+
+    private static long[] runRandomCalls(long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        int functions = rnd.nextInt(1, 5);
+        java.util.List<Integer> main = new java.util.ArrayList<>();
+        main.add(addi(LOOP, LOOP, -1));
+        int calls = rnd.nextInt(1, 7);
+        for (int c = 0; c < calls; c++) {
+            randomArithmetic(rnd, main, rnd.nextInt(0, 4));
+            int f = rnd.nextInt(functions);
+            long at = JitHarness.CODE + 4L * main.size();
+            main.add(rnd.nextBoolean() ? jal(1, (int) (function(f) - at)) : jalr(1, POINTERS + f, 0));
+        }
+        randomArithmetic(rnd, main, rnd.nextInt(0, 3));
+        main.add(bne(LOOP, 0, -4 * main.size()));
+        main.add(jal(0, 0));
+        long end = JitHarness.CODE + 4L * (main.size() - 1);
+        try (JitHarness a = new JitHarness(false); JitHarness b = new JitHarness(new JitCompiler())) {
+            long[] init = new long[32];
+            for (int k = FIRST_FREE; k <= LAST_FREE; k++) {
+                init[k] = rnd.nextLong();
+            }
+            for (int f = 0; f < functions; f++) {
+                init[POINTERS + f] = function(f);
+            }
+            init[LOOP] = rnd.nextInt(20, 200);
+            java.util.List<int[]> bodies = new java.util.ArrayList<>();
+            for (int f = 0; f < functions; f++) {
+                java.util.List<Integer> body = new java.util.ArrayList<>();
+                randomArithmetic(rnd, body, rnd.nextInt(1, 12));
+                body.add(jalr(0, 1, 0));
+                bodies.add(body.stream().mapToInt(Integer::intValue).toArray());
+            }
+            for (JitHarness h : new JitHarness[] {a, b}) {
+                h.put(JitHarness.CODE, main.stream().mapToInt(Integer::intValue).toArray());
+                for (int f = 0; f < functions; f++) {
+                    h.put(function(f), bodies.get(f));
+                }
+                h.put(JitHarness.TRAP, jal(0, 0));
+                System.arraycopy(init, 0, h.hart.regs, 0, 32);
+            }
+            long steps = 0;
+            while (a.hart.pc != end && steps < 100_000) {
+                int len = rnd.nextInt(3) == 0 ? rnd.nextInt(1, 4) : rnd.nextInt(1, 300);
+                a.interp.run(len);
+                b.interp.run(len);
+                steps++;
+                assertSame(a, b, "after step " + steps + " (seed " + seed + ")");
+            }
+            assertEquals(end, a.hart.pc, "seed " + seed);
+            return new long[] {b.interp.compiledEntries(), b.hart.instret};
+        }
+    }
+
+    /** Function {@code f}'s address: each on a page of its own. */
+    private static long function(int f) {
+        return JitHarness.CODE + 0x1000L * (f + 1) + 4L * f;
+    }
+
+    private static void randomArithmetic(SplittableRandom rnd, java.util.List<Integer> out, int n) {
+        for (int k = 0; k < n; k++) {
+            int d = rnd.nextInt(FIRST_FREE, LAST_FREE + 1), x = rnd.nextInt(FIRST_FREE, LAST_FREE + 1),
+                    y = rnd.nextInt(FIRST_FREE, LAST_FREE + 1);
+            out.add(switch (rnd.nextInt(6)) {
+                case 0 -> addi(d, x, rnd.nextInt(-2048, 2048));
+                case 1 -> add(d, x, y);
+                case 2 -> xor(d, x, y);
+                case 3 -> mul(d, x, y);
+                case 4 -> slli(d, x, rnd.nextInt(64));
+                default -> sltu(d, x, y);
+            });
+        }
+    }
+
     @Test
     void aPendingInterruptEndsTheChainAtTheNextExit() {
         try (JitHarness a = new JitHarness(false); JitHarness b = new JitHarness(new JitCompiler())) {
