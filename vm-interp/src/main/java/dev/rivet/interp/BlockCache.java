@@ -28,7 +28,7 @@ public final class BlockCache {
     private final CachedBlock[] jump = new CachedBlock[1 << JUMP_BITS];
     private final Map<Long, CachedBlock> byKey = new HashMap<>();
     private final Map<Long, List<CachedBlock>> byPage = new HashMap<>();
-    private long translations, invalidations, flushes, epochs;
+    private long translations, invalidations, flushes, epochs, pageForgets;
     private int epoch;
     /** Compiled exits linked to their targets' code (see {@link ExitLink}); emptied together. */
     private final List<ExitLink> links = new ArrayList<>();
@@ -131,6 +131,34 @@ public final class BlockCache {
         unlinkAll();
         epoch++;
         epochs++;
+    }
+
+    /**
+     * One virtual page's mapping changed ({@code sfence.vma} with an address): the jump
+     * cache forgets the blocks that start on it, and those on the page before it that run
+     * onto it; successor links go stale (lazily, through a new epoch: a link may lead to
+     * a block running onto the page) and exit links are emptied. The rest of the jump
+     * cache stays, which is the point: Linux fences one page at a time thousands of times
+     * per boot, and each whole-cache flush cost every later lookup a page walk and a map
+     * probe.
+     */
+    public void forgetVirtualPage(long page) {
+        long first = page & ~0xFFFL;
+        for (int k = 0; k < jump.length; k++) {
+            CachedBlock cb = jump[k];
+            if (cb != null && (((cb.pc & ~0xFFFL) == first)
+                    || (cb.physPage2 != -1 && (cb.pc & ~0xFFFL) == first - 0x1000))) {
+                jump[k] = null;
+            }
+        }
+        unlinkAll();
+        epoch++;
+        pageForgets++;
+    }
+
+    /** Pages forgotten one at a time ({@link #forgetVirtualPage}). */
+    public long pageForgets() {
+        return pageForgets;
     }
 
     /** Drops every block that covers bytes of the physical page {@code page}. */

@@ -381,7 +381,11 @@ public final class Interpreter {
         }
         if (h.translationsChanged) {
             h.translationsChanged = false;
+            h.staleVirtualPage = -1;
             cache.newEpoch();
+        } else if (h.staleVirtualPage != -1) {
+            cache.forgetVirtualPage(h.staleVirtualPage);
+            h.staleVirtualPage = -1;
         }
         return cache.epoch();
     }

@@ -4,6 +4,7 @@ import dev.rivet.core.riscv.Cause;
 import dev.rivet.core.riscv.Hart;
 import dev.rivet.ir.IrBlock;
 import dev.rivet.ir.Op;
+import dev.rivet.ir.riscv.RiscvSlots;
 import dev.rivet.ir.exec.BlockExit;
 
 /**
@@ -79,7 +80,7 @@ final class SystemOps {
                     // The operand slots are the register numbers (RiscvSlots.x(n) = n).
                     return illegal(h, insnPc, SFENCE_VMA_BITS | (long) blk.a(i) << 15 | (long) blk.b(i) << 20);
                 }
-                h.sfenceVma(h.regs[blk.a(i)], h.regs[blk.b(i)]);
+                h.sfenceVma(blk.a(i) == RiscvSlots.x(0), h.regs[blk.a(i)]);
                 h.instret++;
                 h.pc = insnPc + 4;
                 return BlockExit.EXIT_SYSTEM;

@@ -6,6 +6,8 @@ import dev.rivet.core.riscv.Hart;
 import dev.rivet.core.riscv.Mmu;
 import dev.rivet.ir.riscv.RiscvAssembler;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import static dev.rivet.interp.GuestHarness.CODE;
 import static dev.rivet.interp.GuestHarness.RAM;
@@ -22,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class PagingBehaviourTest {
     static final int ZERO = 0, RA = 1, T0 = 5, T1 = 6, T2 = 7, S1 = 9, A0 = 10, A1 = 11, A2 = 12, A3 = 13, A4 = 14,
-            S2 = 18, S3 = 19, S4 = 20, S5 = 21;
+            S2 = 18, S3 = 19, S4 = 20, S5 = 21, T3 = 28;
     static final long V = Mmu.PTE_V, R = Mmu.PTE_R, W = Mmu.PTE_W, X = Mmu.PTE_X, U = Mmu.PTE_U, A = Mmu.PTE_A,
             D = Mmu.PTE_D;
     static final long TABLES = RAM + 0x80000;
@@ -261,10 +263,12 @@ class PagingBehaviourTest {
     /**
      * Demand paging of code, including a 32-bit instruction whose second half lies on an
      * unmapped page: the fault blocks must not be cached, and a block that straddles two
-     * pages must follow a remap of its second page.
+     * pages must follow a remap of its second page, whether the fences name the address
+     * (as Linux's do) or not.
      */
-    @Test
-    void demandPagedCodeAndAStraddlingInstruction() {
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void demandPagedCodeAndAStraddlingInstruction(boolean fenceByAddress) {
         try (GuestHarness g = new GuestHarness()) {
             Tables t = new Tables(g, TABLES);
             long fnVa = 0x6_0000L, fnPa = RAM + 0x34000;
@@ -296,7 +300,8 @@ class PagingBehaviourTest {
             a.li(T0, hVa + 0xFFC).emit(jalr(RA, T0, 0), addi(S2, A0, 0));
             a.li(T0, hVa + 0xFFC).emit(jalr(RA, T0, 0), addi(S3, A0, 0)); // cached path
             // Remap H2 to x2 and sfence: the straddling block must be re-fetched.
-            a.li(T1, pteH2).li(T2, Tables.pte(x2, R | X | A | V)).emit(sd(T2, T1, 0), sfenceVma(ZERO, ZERO));
+            a.li(T1, pteH2).li(T2, Tables.pte(x2, R | X | A | V)).li(T3, h2Va)
+                    .emit(sd(T2, T1, 0), fenceByAddress ? sfenceVma(T3, ZERO) : sfenceVma(ZERO, ZERO));
             a.li(T0, hVa + 0xFFC).emit(jalr(RA, T0, 0), addi(S4, A0, 0));
             a.emit(ebreak());
             // Handler: record scause/stval/sepc, apply fixup #s5, sfence.vma, sret.
@@ -306,7 +311,8 @@ class PagingBehaviourTest {
                     csrrs(T1, Csr.STVAL, ZERO), sd(T1, T0, 8),
                     csrrs(T1, Csr.SEPC, ZERO), sd(T1, T0, 16));
             a.li(T0, fixups).emit(slli(T1, S5, 4), add(T0, T0, T1), ld(T1, T0, 0), ld(T2, T0, 8), sd(T2, T1, 0),
-                    sfenceVma(ZERO, ZERO), addi(S5, S5, 1), sret());
+                    csrrs(T3, Csr.STVAL, ZERO), fenceByAddress ? sfenceVma(T3, ZERO) : sfenceVma(ZERO, ZERO),
+                    addi(S5, S5, 1), sret());
             g.put(CODE, a.assemble());
 
             Hart h = g.runFromCode(10_000);
@@ -322,6 +328,7 @@ class PagingBehaviourTest {
             assertEquals(9, h.x(S2));
             assertEquals(9, h.x(S3));
             assertEquals(11, h.x(S4), "the straddling instruction's second page was remapped");
+            assertEquals(fenceByAddress ? 3 : 0, g.interp.cache().pageForgets(), "pages forgotten one at a time");
         }
     }
 

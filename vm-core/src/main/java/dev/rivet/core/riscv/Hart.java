@@ -147,6 +147,12 @@ public final class Hart {
      * they cache by virtual address and clear it.
      */
     public boolean translationsChanged;
+    /**
+     * The virtual page an {@code sfence.vma} named, or -1: execution tiers drop what they
+     * cache for that page (and the one before it, whose blocks may run onto it) and clear
+     * it. {@link #translationsChanged} wins when both are set.
+     */
+    public long staleVirtualPage = -1;
 
     // Memory.
     private final Bus bus;
@@ -358,6 +364,7 @@ public final class Hart {
             Arrays.fill(writeTags[r], TLB_INVALID);
         }
         Arrays.fill(fetchTag, TLB_INVALID);
+        superpageRegionCount = 0;
         translationsChanged = true;
     }
 
@@ -520,6 +527,9 @@ public final class Hart {
         if (r < 0) {
             raise((int) (-1 - r), va);
             return -1;
+        }
+        if (mmu.lastLeafLevel() > 0) {
+            noteSuperpage(va);
         }
         return r;
     }
@@ -808,12 +818,75 @@ public final class Hart {
     }
 
     /**
-     * {@code sfence.vma}: orders page-table updates before later translations. Every TLB
-     * entry is dropped whatever the address and ASID operands (a superpage is held as 4 KiB
-     * entries, so a by-address flush would have to find all of them).
+     * {@code sfence.vma} (privileged spec 4.2.1): orders page-table updates before later
+     * translations. With {@code rs1 = x0} ({@code allAddresses}) every TLB entry goes.
+     * With an address only the entries for that page go, unless a superpage may cover it:
+     * a superpage is held as 4 KiB entries, so then everything goes (see
+     * {@link #superpageRegions}). The ASID operand is ignored: dropping the page's entries
+     * for every address space is what the spec allows for any ASID. Linux fences one
+     * address at a time for nearly all of its page-table changes (a boot: ~11,000 of them,
+     * ~60 whole flushes), and a whole flush also empties the execution tiers' caches.
      */
-    public void sfenceVma(long va, long asid) {
-        flushTlb();
+    public void sfenceVma(boolean allAddresses, long va) {
+        if (allAddresses || superpageMayCover(va)) {
+            flushTlb();
+            return;
+        }
+        long tag = va & PAGE_MASK;
+        int i = (int) (va >>> 12) & TLB_MASK;
+        for (int r = 0; r < REGIMES; r++) {
+            if (readTags[r][i] == tag) {
+                readTags[r][i] = TLB_INVALID;
+            }
+            if (writeTags[r][i] == tag) {
+                writeTags[r][i] = TLB_INVALID;
+            }
+        }
+        int f = (int) (va >>> 12) & FETCH_TLB_MASK;
+        if ((fetchTag[f] & PAGE_MASK) == tag) {
+            fetchTag[f] = TLB_INVALID;
+        }
+        if (staleVirtualPage != -1 && staleVirtualPage != tag) {
+            translationsChanged = true; // a second page before the tiers caught up: all of it
+        }
+        staleVirtualPage = tag;
+    }
+
+    /**
+     * The 1 GiB-aligned regions (va >>> 30) in which a superpage translation was cached since
+     * the last whole flush; more than {@link #SUPERPAGE_REGIONS} distinct ones count as
+     * everywhere. Coarse on purpose: a fence in such a region flushes everything, which is
+     * always allowed, and the regions Linux fences by address (user pages, vmalloc) are not
+     * the ones its linear map and kernel image use superpages in.
+     */
+    private final long[] superpageRegions = new long[SUPERPAGE_REGIONS];
+    private int superpageRegionCount;
+    private static final int SUPERPAGE_REGIONS = 8;
+
+    private void noteSuperpage(long va) {
+        long region = va >> 30;
+        for (int k = 0; k < superpageRegionCount && k < SUPERPAGE_REGIONS; k++) {
+            if (superpageRegions[k] == region) {
+                return;
+            }
+        }
+        if (superpageRegionCount < SUPERPAGE_REGIONS) {
+            superpageRegions[superpageRegionCount] = region;
+        }
+        superpageRegionCount++;
+    }
+
+    private boolean superpageMayCover(long va) {
+        if (superpageRegionCount > SUPERPAGE_REGIONS) {
+            return true;
+        }
+        long region = va >> 30;
+        for (int k = 0; k < superpageRegionCount; k++) {
+            if (superpageRegions[k] == region) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

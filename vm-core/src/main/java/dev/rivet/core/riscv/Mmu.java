@@ -68,12 +68,20 @@ public final class Mmu {
         };
     }
 
+    /** The level of the leaf the last successful {@link #walk} ended at: 0 for a 4 KiB page, more for a superpage. */
+    private int lastLeafLevel;
+
+    public int lastLeafLevel() {
+        return lastLeafLevel;
+    }
+
     /**
      * Translates {@code va} for an access of kind {@code access} ({@link Hart#ACCESS_READ},
      * {@code _WRITE} (stores and AMOs), {@code _EXEC}) at privilege {@code priv} (U or S)
      * under {@code satp}. Returns the physical address or {@code -1 - cause}.
      */
     public long walk(long satp, long va, int access, int priv, boolean sum, boolean mxr) {
+        lastLeafLevel = 0;
         int levels = levels((int) (satp >>> Csr.SATP_MODE_SHIFT));
         if (levels == 0) {
             return va;
@@ -124,6 +132,7 @@ public final class Mmu {
                     codePages.notifyWrite(pteAddr);
                 }
                 long pageMask = (1L << (12 + 9 * i)) - 1;
+                lastLeafLevel = i;
                 return ((ppn << 12) & ~pageMask) | (va & pageMask);
             }
         }

@@ -17,6 +17,7 @@ import static dev.rivet.core.riscv.PageTables.U;
 import static dev.rivet.core.riscv.PageTables.W;
 import static dev.rivet.core.riscv.PageTables.X;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -103,7 +104,7 @@ class TranslationTest {
         // mapping still reads the old page (no flush on privilege changes).
         pt.map4k(UPAGE, SPA, R | W | U | A | D);
         assertEquals(0x1111, load(UPAGE)[0]);
-        hart.sfenceVma(0, 0);
+        hart.sfenceVma(true, 0);
         assertEquals(0x2222, load(UPAGE)[0], "sfence.vma: the new mapping");
         assertTrue(hart.translationsChanged, "execution tiers are told");
     }
@@ -224,9 +225,52 @@ class TranslationTest {
         // Remap, sfence: the fetch TLB follows.
         pt.map4k(0x6000, SPA, R | X | U | A);
         assertEquals(0x1111, hart.fetchParcel(0x6000), "stale until sfence.vma (allowed)");
-        hart.sfenceVma(0x6000, 0);
+        hart.sfenceVma(false, 0x6000);
         assertEquals(0x2222, hart.fetchParcel(0x6000));
         assertEquals(-1, hart.excCause);
+    }
+
+    @Test
+    void sfenceVmaWithAnAddressDropsOnlyThatPage() {
+        hart.setPriv(PRIV_S);
+        assertEquals(0x2222, load(SPAGE)[0]);
+        assertEquals(0x4444, load(RO)[0]);
+        hart.translationsChanged = false;
+        // Swap both mappings behind the TLB's back, then fence one page by address.
+        pt.map4k(SPAGE, ROPA, R | W | A | D);
+        pt.map4k(RO, SPA, R | A);
+        hart.sfenceVma(false, SPAGE + 0x123);
+        assertEquals(0x4444, load(SPAGE)[0], "the fenced page: the new mapping");
+        assertEquals(0x4444, load(RO)[0], "another page keeps its entry (stale until fenced, as allowed)");
+        assertFalse(hart.translationsChanged, "no whole flush");
+        assertEquals(SPAGE, hart.staleVirtualPage, "the execution tiers are told which page");
+        // A second page fenced before the tiers caught up: they are told to drop everything.
+        hart.sfenceVma(false, RO);
+        assertEquals(0x2222, load(RO)[0]);
+        assertTrue(hart.translationsChanged);
+    }
+
+    @Test
+    void sfenceVmaWithAnAddressFlushesEverythingWhereASuperpageMayBeCached() {
+        hart.setPriv(PRIV_S);
+        long mega = 0x4000_0000L; // a 2 MiB superpage at 1 GiB, over the first 2 MiB of RAM
+        pt.map(mega, RAM, 1, R | W | A | D);
+        assertEquals(0x1111, load(mega + (UPA - RAM))[0]);
+        assertEquals(0x2222, load(mega + (SPA - RAM))[0]);
+        hart.translationsChanged = false;
+        // Point the superpage at the next 2 MiB; fence one address inside it. Both cached 4 KiB
+        // pieces must go, though only one was named.
+        pt.map(mega, RAM + 0x20_0000, 1, R | W | A | D);
+        ram.write(0x20_0000 + (UPA - RAM), 8, 0x5555);
+        ram.write(0x20_0000 + (SPA - RAM), 8, 0x6666);
+        hart.sfenceVma(false, mega + (UPA - RAM));
+        assertEquals(0x5555, load(mega + (UPA - RAM))[0]);
+        assertEquals(0x6666, load(mega + (SPA - RAM))[0], "the other piece of the superpage went too");
+        assertTrue(hart.translationsChanged, "a whole flush");
+        // Elsewhere (another 1 GiB region, only 4 KiB pages) fencing stays by address.
+        hart.translationsChanged = false;
+        hart.sfenceVma(false, SPAGE);
+        assertFalse(hart.translationsChanged);
     }
 
     @Test
