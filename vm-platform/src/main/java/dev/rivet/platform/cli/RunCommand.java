@@ -16,6 +16,9 @@ import dev.rivet.platform.boot.ElfLoader;
 import dev.rivet.platform.boot.KernelImage;
 import dev.rivet.platform.disk.DiskFormat;
 import dev.rivet.platform.disk.DiskImages;
+import dev.rivet.platform.monitor.MonitorCommands;
+import dev.rivet.platform.monitor.MonitorServer;
+import dev.rivet.platform.monitor.VirtMachineTarget;
 import dev.rivet.platform.net.UserNet;
 import dev.rivet.platform.net.UserNetOptions;
 import dev.rivet.platform.virt.VirtMachine;
@@ -47,7 +50,7 @@ import java.util.concurrent.Callable;
                 "The terminal is the guest's serial console; press Ctrl-A x to quit, Ctrl-A h for help.",
                 "With --bios, runs a bare-metal ELF program in M-mode instead (HTIF tohost/fromhost)."},
         exitCodeListHeading = "%nExit status:%n",
-        exitCodeList = {"0:the guest powered off (or was quit with Ctrl-A x)",
+        exitCodeList = {"0:the guest powered off (or was quit with Ctrl-A x or the monitor's quit)",
                 "N:a bare-metal program's exit code, or the code a guest reported failure with",
                 "1:the machine could not be built or run",
                 "2:bad command line or unusable input file",
@@ -150,6 +153,11 @@ final class RunCommand implements Callable<Integer> {
                     "socket PATH and send 'CONNECT <port>\\n' to reach a guest listener; a guest connecting to",
                     "CID 2 port P reaches a host listener on PATH_P (Firecracker's convention)."})
     String vsock;
+
+    @Option(names = "--monitor", paramLabel = "PATH",
+            description = {"Listen for monitor commands on the Unix socket PATH while the machine runs",
+                    "(vmctl monitor PATH help lists them): port forwards, balloon, status, quit."})
+    Path monitor;
 
     @Option(names = "--drive", paramLabel = "file=PATH[,format=raw|qcow2][,readonly=on][,serial=S][,transport=mmio|pci]",
             description = {"Attach a disk image as a virtio-blk disk (repeatable; the first is /dev/vda).",
@@ -365,6 +373,10 @@ final class RunCommand implements Callable<Integer> {
                 throw new CommandLine.ParameterException(spec.commandLine(),
                         "--bios/--demo run a bare-metal program; they do not combine with --kernel, --initrd or --firmware");
             }
+            if (monitor != null) {
+                throw new CommandLine.ParameterException(spec.commandLine(),
+                        "--monitor works with Linux machines, not --bios/--demo programs");
+            }
             return runBareMetal();
         }
         return runLinux();
@@ -377,7 +389,26 @@ final class RunCommand implements Callable<Integer> {
     // ---------------------------------------------------------------------------------
     // Linux on the virt board.
 
+    /**
+     * Boots Linux, with the monitor socket listening first when asked for (so a path in use
+     * fails before any device opens a host resource) and closed before the machine is.
+     */
     private int runLinux() throws IOException {
+        MonitorServer server = null;
+        if (monitor != null && dumpDtb == null) {
+            try {
+                server = MonitorServer.bind(monitor);
+            } catch (IOException e) {
+                vmctl.err.println("vmctl: --monitor: " + Vmctl.oneLine(e));
+                return Vmctl.EXIT_USAGE;
+            }
+        }
+        try (MonitorServer s = server) {
+            return runLinux(s);
+        }
+    }
+
+    private int runLinux(MonitorServer server) throws IOException {
         PrintStream err = vmctl.err;
         VirtMachine.Config cfg;
         try {
@@ -402,11 +433,20 @@ final class RunCommand implements Callable<Integer> {
             if (console != null) {
                 console.start(m::input, m::stop);
             }
+            VirtMachineTarget monitored = null;
+            if (server != null) {
+                monitored = new VirtMachineTarget(m, memory, cfg.virtio(), System::nanoTime);
+                server.serve(new MonitorCommands(monitored));
+            }
             long t0 = System.nanoTime();
             VirtMachine.Result r;
             try {
                 r = m.run(budget());
             } finally {
+                if (monitored != null) {
+                    monitored.ended();
+                    server.close(); // before the machine: no command reaches a closed device
+                }
                 if (console != null) {
                     console.close();
                 }

@@ -3,6 +3,7 @@ package dev.rivet.platform.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
+import java.io.InputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 
@@ -12,7 +13,8 @@ import java.io.PrintWriter;
  */
 @Command(name = "vmctl", mixinStandardHelpOptions = true, version = "rivet 0.1.0",
         description = "Rivet machine emulator.",
-        subcommands = {RunCommand.class, CacheCommand.class, DiskCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {RunCommand.class, MonitorCommand.class, CacheCommand.class, DiskCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Vmctl implements Runnable {
     /** Exit status for bad command lines and unusable input files. */
     public static final int EXIT_USAGE = 2;
@@ -20,11 +22,14 @@ public final class Vmctl implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    /** Standard input (what {@code vmctl monitor} reads commands from). */
+    final InputStream in;
     /** The guest console (raw bytes) and the user-facing error stream. */
     final PrintStream console;
     final PrintStream err;
 
-    Vmctl(PrintStream console, PrintStream err) {
+    Vmctl(InputStream in, PrintStream console, PrintStream err) {
+        this.in = in;
         this.console = console;
         this.err = err;
     }
@@ -40,7 +45,14 @@ public final class Vmctl implements Runnable {
 
     /** Runs vmctl with the given streams and returns the exit status (for tests). */
     public static int execute(String[] args, PrintStream out, PrintStream err) {
-        CommandLine cl = new CommandLine(new Vmctl(out, err));
+        return execute(args, System.in, out, err);
+    }
+
+    /** As {@link #execute(String[], PrintStream, PrintStream)}, reading standard input from {@code in}. */
+    public static int execute(String[] args, InputStream in, PrintStream out, PrintStream err) {
+        CommandLine cl = new CommandLine(new Vmctl(in, out, err));
+        // Everything after the socket path is the monitor command, even words that look like options.
+        cl.getSubcommands().get("monitor").setStopAtPositional(true);
         cl.setOut(new PrintWriter(out, true));
         cl.setErr(new PrintWriter(err, true));
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
