@@ -293,18 +293,18 @@ public final class JitCompiler implements BlockCompiler {
         if (best.bytes == null || best.codeSize > MAX_CODE_SIZE) {
             return null;
         }
-        if (blocks.size() > 1 && best.codeSize <= REGION_TARGET_SIZE) {
+        if (blocks.size() > 1 && best.bodySize <= REGION_TARGET_SIZE) {
             RegionLowering all = RegionLowering.lower(blocks);
-            if (all.bytes != null && all.codeSize <= REGION_TARGET_SIZE) {
+            if (all.bytes != null && all.bodySize <= REGION_TARGET_SIZE && all.codeSize <= MAX_CODE_SIZE) {
                 return all; // the common case: it all fits
             }
         }
         // Binary search for the longest prefix within the target size.
-        int lo = 2, hi = best.codeSize <= REGION_TARGET_SIZE ? blocks.size() - 1 : 1;
+        int lo = 2, hi = best.bodySize <= REGION_TARGET_SIZE ? blocks.size() - 1 : 1;
         while (lo <= hi) {
             int n = (lo + hi) >>> 1;
             RegionLowering l = RegionLowering.lower(blocks.subList(0, n));
-            if (l.bytes != null && l.codeSize <= REGION_TARGET_SIZE) {
+            if (l.bytes != null && l.bodySize <= REGION_TARGET_SIZE && l.codeSize <= MAX_CODE_SIZE) {
                 best = l;
                 lo = n + 1;
             } else {

@@ -20,8 +20,24 @@ public final class JitRuntime {
      * (the dispatcher decides whether it is taken), a stop was requested, or the chain is
      * already {@link #MAX_CHAIN_DEPTH} deep. Counts the new level when it says yes.
      */
-    public static boolean mayChain(dev.rivet.core.riscv.Hart h, int left) {
+    static boolean mayChain(dev.rivet.core.riscv.Hart h, int left) {
         return left > 0 && !h.unitBreak && h.mip == 0 && !h.stopRequested && h.chainDepth++ < MAX_CHAIN_DEPTH;
+    }
+
+    /**
+     * The code compiled code leaving for {@code pc} through the exit site of {@code link}
+     * goes straight on into, or null to return to the dispatcher: when the link is empty
+     * or was made for another pc (an indirect jump's target varies), the link is handed to
+     * the dispatcher to fill in; when it matches, {@link #mayChain} decides.
+     */
+    public static dev.rivet.ir.exec.CompiledBlock chainTarget(dev.rivet.ir.exec.ExitLink link,
+            dev.rivet.core.riscv.Hart h, long pc, int left) {
+        dev.rivet.ir.exec.CompiledBlock c = link.target;
+        if (c == null || link.pc != pc) {
+            h.exitLink = link;
+            return null;
+        }
+        return mayChain(h, left) ? c : null;
     }
 
     /** An FP op found frm invalid: raise the illegal-instruction exception (taken by the caller's exit). */

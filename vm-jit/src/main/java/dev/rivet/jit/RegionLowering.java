@@ -56,8 +56,13 @@ final class RegionLowering {
 
     /** Why a block was not lowered (null when it was). */
     String rejection;
-    /** Bytecode size of the generated {@code run} method. */
+    /** Bytecode size of the generated {@code execute} method. */
     int codeSize;
+    /**
+     * The same without the chaining tail (run once per exit, a few dozen bytes per exit
+     * site): what regions are sized by, as they were before chaining.
+     */
+    int bodySize;
 
     private final List<IrBlock> blocks;
     /** Per block: the index of its last op (its final exit). */
@@ -83,7 +88,7 @@ final class RegionLowering {
     private int lCnt;
     /** The dynamic rounding mode, read at entry (an int). */
     private int lFrm;
-    private int lPc, lN, lKind, lTmp, lSite, lLink, lCode, lLeft;
+    private int lPc, lN, lKind, lTmp, lSite, lCode, lLeft;
     /** Chainable exit sites (see {@link #emitChains}); each has a link field {@code link<k>}. */
     private int siteCount;
 
@@ -176,7 +181,6 @@ final class RegionLowering {
         lCnt = next + 6;
         lFrm = next + 7;
         lSite = next + 8;
-        lLink = next + 9;
         lCode = next + 10;
         lLeft = next + 11;
 
@@ -403,6 +407,7 @@ final class RegionLowering {
         mv.visitVarInsn(ILOAD, lKind);
         mv.visitInsn(IRETURN);
         mv.visitLabel(chain);
+        bodySize = chain.getOffset();
         emitChains(mv, ret);
     }
 
@@ -428,41 +433,27 @@ final class RegionLowering {
         }
         mv.visitVarInsn(ILOAD, lSite);
         mv.visitTableSwitchInsn(0, siteCount - 1, ret, cases);
-        Label handOver = new Label();
         for (int k = 0; k < siteCount; k++) {
             mv.visitLabel(cases[k]);
             mv.visitVarInsn(ALOAD, L_SELF);
             mv.visitFieldInsn(GETFIELD, CLASS_NAME, "link" + k, LINK_DESC);
-            mv.visitInsn(DUP);
-            mv.visitVarInsn(ASTORE, lLink);
-            mv.visitFieldInsn(GETFIELD, LINK, "target", "L" + COMPILED + ";");
-            mv.visitInsn(DUP);
-            mv.visitVarInsn(ASTORE, lCode);
-            mv.visitJumpInsn(IFNULL, handOver);
-            mv.visitVarInsn(ALOAD, lLink);
-            mv.visitFieldInsn(GETFIELD, LINK, "pc", "J");
-            mv.visitVarInsn(LLOAD, lPc);
-            mv.visitInsn(LCMP);
-            mv.visitJumpInsn(IFNE, handOver);
             mv.visitVarInsn(ALOAD, L_HART);
+            mv.visitVarInsn(LLOAD, lPc);
             mv.visitVarInsn(ILOAD, L_BUDGET);
             mv.visitVarInsn(ILOAD, lN);
             mv.visitInsn(ISUB);
             mv.visitInsn(DUP);
             mv.visitVarInsn(ISTORE, lLeft);
-            call(mv, RT, "mayChain", "(L" + HART + ";I)Z");
-            mv.visitJumpInsn(IFEQ, ret);
+            call(mv, RT, "chainTarget", "(" + LINK_DESC + "L" + HART + ";JI)L" + COMPILED + ";");
+            mv.visitInsn(DUP);
+            mv.visitVarInsn(ASTORE, lCode);
+            mv.visitJumpInsn(IFNULL, ret);
             mv.visitVarInsn(ALOAD, lCode);
             mv.visitVarInsn(ALOAD, L_HART);
             mv.visitVarInsn(ILOAD, lLeft);
             mv.visitMethodInsn(INVOKEINTERFACE, COMPILED, "execute", RUN_DESC, true);
             mv.visitInsn(IRETURN);
         }
-        mv.visitLabel(handOver);
-        mv.visitVarInsn(ALOAD, L_HART);
-        mv.visitVarInsn(ALOAD, lLink);
-        mv.visitFieldInsn(PUTFIELD, HART, "exitLink", "Ljava/lang/Object;");
-        mv.visitJumpInsn(GOTO, ret);
     }
 
     /**

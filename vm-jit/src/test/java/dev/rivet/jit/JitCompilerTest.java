@@ -198,7 +198,7 @@ class JitCompilerTest {
         }
         RegionLowering l = JitCompiler.lowerToFit(new Region(blocks));
         assertNotNull(l);
-        assertTrue(l.codeSize <= JitCompiler.REGION_TARGET_SIZE, "size " + l.codeSize);
+        assertTrue(l.bodySize <= JitCompiler.REGION_TARGET_SIZE && l.codeSize <= JitCompiler.MAX_CODE_SIZE, "size " + l.bodySize);
         assertTrue(l.blockCount() > 1 && l.blockCount() < n - 1, "blocks " + l.blockCount());
         assertNull(JitCompiler.lowerToFit(new Region(java.util.List.of(blocks.get(3)))), "CSR entry");
     }
