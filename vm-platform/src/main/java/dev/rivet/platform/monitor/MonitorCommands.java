@@ -102,7 +102,7 @@ public final class MonitorCommands {
             lines.add(card.summary());
             for (NetCard.Forward f : card.forwards()) {
                 lines.add(card.name() + " hostfwd=" + f.spec().spec() + " bound="
-                        + (f.bound() == null ? "unknown" : address(f.bound())));
+                        + address(f.bound()));
             }
         }
         return Reply.ok(lines);

@@ -13,11 +13,8 @@ import java.util.Objects;
  * One virtio-net card on user-mode networking as the monitor shows and changes it: its
  * place ({@code netN}), MAC and transport, and its host port forwards.
  *
- * <p>{@link UserNet} tells the bound address of a forward only through the handle
- * {@link UserNet#addHostForward} returns, so the card keeps the handles of the forwards
- * added here; a forward from the command line is shown with the address it asked for
- * (its port is unknown if it asked for 0). Forwards added here come after those, so the
- * handles pair with the last forwards of their spec ({@link #forwards}). Adding, removing
+ * <p>Forwards are listed and removed through {@link UserNet#forwards}, which knows the
+ * bound address of every forward, those from the command line included; adding, removing
  * and listing hold the card's lock, so clients working at once see consistent lists.
  *
  * <p>Threads: every {@link UserNet} method used here hands its work to the network's event
@@ -28,10 +25,8 @@ public final class NetCard {
     private final String mac;
     private final String transport;
     private final UserNet net;
-    /** The forwards added through the monitor, oldest first. Guarded by this. */
-    private final List<UserNet.ForwardHandle> added = new ArrayList<>();
 
-    /** A forward and the host address it listens on ({@code null}: not known). */
+    /** A forward and the host address it listens on. */
     public record Forward(HostForward spec, InetSocketAddress bound, UserNet.ForwardHandle handle) {
     }
 
@@ -75,9 +70,7 @@ public final class NetCard {
      * @throws IllegalStateException when the host port cannot be bound or the network is closed
      */
     synchronized InetSocketAddress add(HostForward spec) {
-        UserNet.ForwardHandle h = net.addHostForward(spec);
-        added.add(h);
-        return h.localAddress();
+        return net.addHostForward(spec).localAddress();
     }
 
     /**
@@ -88,7 +81,7 @@ public final class NetCard {
     synchronized Forward remove(HostPort where) {
         List<Forward> hits = new ArrayList<>();
         for (Forward f : forwards()) {
-            InetSocketAddress a = f.bound() != null ? f.bound() : f.spec().hostSocketAddress();
+            InetSocketAddress a = f.bound();
             if (where.matches(f.spec().protocol(), a.getAddress(), a.getPort())) {
                 hits.add(f);
             }
@@ -101,40 +94,15 @@ public final class NetCard {
                     + "; name the host address");
         }
         Forward f = hits.getFirst();
-        if (f.handle() != null) {
-            f.handle().close();
-            added.remove(f.handle());
-        } else {
-            // One from the command line: they were started first, so removing the first
-            // forward of this spec removes it, not a later one added here with the same spec.
-            net.removeHostForward(f.spec());
-        }
+        f.handle().close();
         return f;
     }
 
-    /**
-     * The forwards running now, in the order they were started, with their bound addresses.
-     * Handles of forwards that are gone (stopped by someone else) are forgotten.
-     */
+    /** The forwards running now, in the order they were started, with their bound addresses. */
     synchronized List<Forward> forwards() {
-        List<HostForward> specs = net.hostForwards();
-        Forward[] out = new Forward[specs.size()];
-        for (int h = added.size() - 1; h >= 0; h--) {
-            UserNet.ForwardHandle handle = added.get(h);
-            int i = specs.size() - 1;
-            while (i >= 0 && (out[i] != null || !specs.get(i).equals(handle.spec()))) {
-                i--;
-            }
-            if (i < 0) {
-                added.remove(h);
-            } else {
-                out[i] = new Forward(specs.get(i), handle.localAddress(), handle);
-            }
-        }
-        List<Forward> list = new ArrayList<>(specs.size());
-        for (int i = 0; i < out.length; i++) {
-            HostForward s = specs.get(i);
-            list.add(out[i] != null ? out[i] : new Forward(s, s.hostPort() == 0 ? null : s.hostSocketAddress(), null));
+        List<Forward> list = new ArrayList<>();
+        for (UserNet.ForwardHandle h : net.forwards()) {
+            list.add(new Forward(h.spec(), h.localAddress(), h));
         }
         return list;
     }

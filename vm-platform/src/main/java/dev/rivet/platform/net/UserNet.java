@@ -258,6 +258,17 @@ public final class UserNet implements NetBackend {
         });
     }
 
+    /**
+     * Handles of every forward running now, those of the command line (options) first, in
+     * the order they started, each with the address it listens on.
+     */
+    public List<ForwardHandle> forwards() {
+        if (closed.get() || !started.get()) {
+            return List.of();
+        }
+        return onLoop(() -> forwarders.stream().map(f -> new ForwardHandle(this, f, f.localAddress())).toList());
+    }
+
     /** The forwards running now. */
     public List<HostForward> hostForwards() {
         if (closed.get() || !started.get()) {

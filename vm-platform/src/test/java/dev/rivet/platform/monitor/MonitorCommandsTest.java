@@ -160,8 +160,8 @@ class MonitorCommandsTest {
 
     /**
      * Two forwards with the same spec (port 0) after one from the command line with that
-     * spec too: each is shown with its own port, and removing the middle one by its port
-     * leaves the others listening.
+     * spec too: each is shown with its own bound port (the command line's included), and
+     * removing one by its port leaves the others listening.
      */
     @Test
     void forwardsWithTheSameSpecAreToldApartByTheirPorts() throws Exception {
@@ -174,7 +174,12 @@ class MonitorCommandsTest {
         String b = ok("hostfwd_add net0 tcp:127.0.0.1:0-:80").lines().getFirst();
         assertFalse(a.equals(b));
         List<String> net = ok("info network").lines();
-        assertEquals(List.of("net0 hostfwd=tcp:127.0.0.1:0-:80 bound=unknown",
+        String first = net.get(1);
+        assertTrue(first.startsWith("net0 hostfwd=tcp:127.0.0.1:0-:80 bound=127.0.0.1:"), first);
+        String s = first.substring(first.indexOf("bound=") + "bound=".length());
+        assertFalse(s.equals(a) || s.equals(b) || port(s) == 0, "the command line's forward has its own port: " + s);
+        new Socket(InetAddress.getLoopbackAddress(), port(s)).close();
+        assertEquals(List.of("net0 hostfwd=tcp:127.0.0.1:0-:80 bound=" + s,
                 "net0 hostfwd=tcp:127.0.0.1:" + fixed + "-:81 bound=127.0.0.1:" + fixed,
                 "net0 hostfwd=tcp:127.0.0.1:0-:80 bound=" + a,
                 "net0 hostfwd=tcp:127.0.0.1:0-:80 bound=" + b), net.subList(1, net.size()));
@@ -183,15 +188,17 @@ class MonitorCommandsTest {
         awaitRefused(port(a));
         new Socket(InetAddress.getLoopbackAddress(), port(b)).close();
         net = ok("info network").lines();
-        assertEquals(List.of("net0 hostfwd=tcp:127.0.0.1:0-:80 bound=unknown",
+        assertEquals(List.of("net0 hostfwd=tcp:127.0.0.1:0-:80 bound=" + s,
                 "net0 hostfwd=tcp:127.0.0.1:" + fixed + "-:81 bound=127.0.0.1:" + fixed,
                 "net0 hostfwd=tcp:127.0.0.1:0-:80 bound=" + b), net.subList(1, net.size()));
 
-        // The command line's forward goes too, by its address and port.
+        // The command line's forwards go too, by address and port, the port-0 one included.
         new Socket(InetAddress.getLoopbackAddress(), fixed).close();
         ok("hostfwd_remove tcp:127.0.0.1:" + fixed);
         awaitRefused(fixed);
-        assertEquals(3, ok("info network").lines().size());
+        ok("hostfwd_remove tcp:127.0.0.1:" + port(s));
+        awaitRefused(port(s));
+        assertEquals(2, ok("info network").lines().size());
     }
 
     @Test
