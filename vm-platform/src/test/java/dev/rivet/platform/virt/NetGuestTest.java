@@ -45,6 +45,23 @@ class NetGuestTest {
     static final String NAME = "files.rivet.test";
 
     HttpServer http;
+
+    /**
+     * Writes /tmp/dhcp.sh, the udhcpc script that applies a lease (busybox's default script
+     * is not in the initramfs) and prints {@code lease: IP ROUTER DNS}.
+     */
+    static final String DHCP_SCRIPT = """
+            cat > /tmp/dhcp.sh <<'EOF'
+            #!/bin/sh
+            if [ "$1" = bound ]; then
+              ifconfig $interface $ip netmask $subnet up
+              route add default gw $router
+              echo "nameserver $dns" > /etc/resolv.conf
+              echo "lease: $ip $router $dns"
+            fi
+            EOF
+            chmod +x /tmp/dhcp.sh
+            """;
     ServerSocket sink;
     DatagramSocket dns;
     Thread sinkThread, dnsThread;
@@ -83,17 +100,7 @@ class NetGuestTest {
         // would skip its timeouts (udhcpc's, TCP's) before the host network could answer.
         g.deterministic = false;
         int httpPort = http.getAddress().getPort();
-        g.vmtest("""
-                cat > /tmp/dhcp.sh <<'EOF'
-                #!/bin/sh
-                if [ "$1" = bound ]; then
-                  ifconfig $interface $ip netmask $subnet up
-                  route add default gw $router
-                  echo "nameserver $dns" > /etc/resolv.conf
-                  echo "lease: $ip $router $dns"
-                fi
-                EOF
-                chmod +x /tmp/dhcp.sh
+        g.vmtest(DHCP_SCRIPT + """
                 echo "bus: $(ls -l /sys/class/net/eth0 | grep -q /pci0000: && echo PCI || echo MMIO)"
                 echo "mac: $(cat /sys/class/net/eth0/address)"
                 ifconfig eth0 up
@@ -133,14 +140,20 @@ class NetGuestTest {
     }
 
     void startHttp(byte[] body) throws IOException {
-        http = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        http.createContext("/data", ex -> {
+        http = serveData(body);
+    }
+
+    /** An HTTP server on the host's loopback serving {@code body} at {@code /data} (the guest's 10.0.2.2). */
+    static HttpServer serveData(byte[] body) throws IOException {
+        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        server.createContext("/data", ex -> {
             ex.sendResponseHeaders(200, body.length);
             try (OutputStream o = ex.getResponseBody()) {
                 o.write(body);
             }
         });
-        http.start();
+        server.start();
+        return server;
     }
 
     /** Reads {@code size} bytes, answers their SHA-256 and closes: what the guest's nc uploads to. */

@@ -28,17 +28,7 @@ final class NetLoadGuest {
     /** The lease every test expects: QEMU's user-mode defaults. */
     static final String LEASE = "10.0.2.15 10.0.2.2 10.0.2.3";
 
-    private static final String PROLOGUE = """
-            cat > /tmp/dhcp.sh <<'EOF'
-            #!/bin/sh
-            if [ "$1" = bound ]; then
-              ifconfig $interface $ip netmask $subnet up
-              route add default gw $router
-              echo "nameserver $dns" > /etc/resolv.conf
-              echo "lease: $ip $router $dns"
-            fi
-            EOF
-            chmod +x /tmp/dhcp.sh
+    private static final String PROLOGUE = NetGuestTest.DHCP_SCRIPT + """
             ifconfig eth0 up
             udhcpc -i eth0 -n -q -t 5 -s /tmp/dhcp.sh 2>/dev/null | grep lease
             """;

@@ -204,13 +204,6 @@ class NetLoadResetTest {
     }
 
     private void startHttp(byte[] body) throws IOException {
-        http = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        http.createContext("/data", ex -> {
-            ex.sendResponseHeaders(200, body.length);
-            try (OutputStream o = ex.getResponseBody()) {
-                o.write(body);
-            }
-        });
-        http.start();
+        http = NetGuestTest.serveData(body);
     }
 }
