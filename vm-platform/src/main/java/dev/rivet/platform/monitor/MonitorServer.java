@@ -1,5 +1,7 @@
 package dev.rivet.platform.monitor;
 
+import dev.rivet.platform.internal.UnixSockets;
+
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -13,7 +15,6 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -51,7 +52,6 @@ public final class MonitorServer implements AutoCloseable {
     private static final long CLOSE_WAIT_MILLIS = 5_000;
     /** How long accepting pauses after a failure that is not the socket closing. */
     private static final long ACCEPT_RETRY_MILLIS = 100;
-    private static final int S_IFMT = 0170000, S_IFSOCK = 0140000;
 
     private final Path path;
     private final ServerSocketChannel server;
@@ -75,7 +75,7 @@ public final class MonitorServer implements AutoCloseable {
      */
     public static MonitorServer bind(Path path) throws IOException {
         Objects.requireNonNull(path, "path");
-        clearStaleSocket(path);
+        UnixSockets.clearStale(path);
         ServerSocketChannel s = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         try {
             s.bind(UnixDomainSocketAddress.of(path));
@@ -94,40 +94,6 @@ public final class MonitorServer implements AutoCloseable {
         }
     }
 
-    /** Refuses what is not a stale socket at {@code path}; removes a stale one. */
-    private static void clearStaleSocket(Path path) throws IOException {
-        if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        if (!isSocket(path)) {
-            throw new IOException(path + " exists and is not a socket (remove it or choose another path)");
-        }
-        boolean live;
-        try (SocketChannel probe = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-            probe.connect(UnixDomainSocketAddress.of(path));
-            live = true;
-        } catch (IOException e) {
-            live = false; // nobody listens: a socket left behind by a process that is gone
-        }
-        if (live) {
-            throw new IOException(path + " is in use: a running program listens on it");
-        }
-        try {
-            Files.delete(path);
-        } catch (NoSuchFileException e) {
-            // removed meanwhile: as good
-        }
-    }
-
-    private static boolean isSocket(Path p) throws IOException {
-        try {
-            int mode = (Integer) Files.getAttribute(p, "unix:mode", LinkOption.NOFOLLOW_LINKS);
-            return (mode & S_IFMT) == S_IFSOCK;
-        } catch (UnsupportedOperationException | IllegalArgumentException e) {
-            // No unix view: "other" is a socket, FIFO or device; the connect probe decides.
-            return Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).isOther();
-        }
-    }
 
     private static String reason(Throwable e) {
         String m = e.getMessage();
@@ -284,7 +250,7 @@ public final class MonitorServer implements AutoCloseable {
         }
         try {
             Object key = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
-            if (fileKey == null ? isSocket(path) : fileKey.equals(key)) {
+            if (fileKey == null ? UnixSockets.isSocket(path) : fileKey.equals(key)) {
                 Files.delete(path);
             }
         } catch (IOException e) {

@@ -1,5 +1,6 @@
 package dev.rivet.platform.vsock;
 
+import dev.rivet.platform.internal.UnixSockets;
 import dev.rivet.virtio.vsock.VsockBackend;
 import dev.rivet.virtio.vsock.VsockConnection;
 import dev.rivet.virtio.vsock.VsockHost;
@@ -16,7 +17,6 @@ import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -58,7 +58,6 @@ public final class UnixSocketVsock implements VsockBackend {
     public static final int MAX_HANDSHAKES = 64;
 
     private static final byte[] CONNECT = "CONNECT ".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-    private static final int S_IFMT = 0170000, S_IFSOCK = 0140000;
 
     private final Path uds;
     private final ServerSocketChannel server;
@@ -112,15 +111,7 @@ public final class UnixSocketVsock implements VsockBackend {
     }
 
     private static ServerSocketChannel bind(Path uds) throws IOException {
-        if (Files.exists(uds, LinkOption.NOFOLLOW_LINKS)) {
-            if (!isSocket(uds)) {
-                throw new IOException(uds + " exists and is not a socket");
-            }
-            if (listenedOn(uds)) {
-                throw new IOException(uds + " is in use (another program listens on it)");
-            }
-            Files.delete(uds); // left behind by a process that is gone
-        }
+        UnixSockets.clearStale(uds);
         ServerSocketChannel s = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         try {
             s.bind(UnixDomainSocketAddress.of(uds));
@@ -129,25 +120,6 @@ public final class UnixSocketVsock implements VsockBackend {
             throw new IOException("cannot listen on " + uds + ": " + e.getMessage(), e);
         }
         return s;
-    }
-
-    private static boolean isSocket(Path p) throws IOException {
-        try {
-            int mode = (Integer) Files.getAttribute(p, "unix:mode", LinkOption.NOFOLLOW_LINKS);
-            return (mode & S_IFMT) == S_IFSOCK;
-        } catch (UnsupportedOperationException | IllegalArgumentException e) {
-            return Files.readAttributes(p, java.nio.file.attribute.BasicFileAttributes.class,
-                    LinkOption.NOFOLLOW_LINKS).isOther();
-        }
-    }
-
-    private static boolean listenedOn(Path p) {
-        try (SocketChannel c = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-            c.connect(UnixDomainSocketAddress.of(p));
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
     }
 
     public Path uds() {
