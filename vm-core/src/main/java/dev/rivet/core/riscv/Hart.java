@@ -864,8 +864,11 @@ public final class Hart {
     private static final int SUPERPAGE_REGIONS = 8;
 
     private void noteSuperpage(long va) {
+        if (superpageRegionCount > SUPERPAGE_REGIONS) {
+            return; // already "everywhere" (and the count must not grow until it wraps)
+        }
         long region = va >> 30;
-        for (int k = 0; k < superpageRegionCount && k < SUPERPAGE_REGIONS; k++) {
+        for (int k = 0; k < superpageRegionCount; k++) {
             if (superpageRegions[k] == region) {
                 return;
             }

@@ -251,6 +251,19 @@ class TranslationTest {
     }
 
     @Test
+    void superpagesInMoreThanEightRegionsMakeEveryFenceAWholeFlush() {
+        hart.setPriv(PRIV_S);
+        for (long g = 1; g <= 9; g++) {
+            pt.map(g << 30, RAM, 1, R | W | A | D);
+            assertEquals(0x1111, load((g << 30) + (UPA - RAM))[0]);
+            hart.translationsChanged = false;
+            hart.sfenceVma(false, SPAGE);
+            assertEquals(g > 8, hart.translationsChanged, "after superpages in " + g + " regions");
+            hart.staleVirtualPage = -1;
+        }
+    }
+
+    @Test
     void sfenceVmaWithAnAddressFlushesEverythingWhereASuperpageMayBeCached() {
         hart.setPriv(PRIV_S);
         long mega = 0x4000_0000L; // a 2 MiB superpage at 1 GiB, over the first 2 MiB of RAM
