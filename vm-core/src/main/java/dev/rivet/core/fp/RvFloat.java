@@ -75,11 +75,44 @@ public final class RvFloat {
 
     private RvFloat() {}
 
+    /**
+     * The one state in which Java's own arithmetic is RISC-V's without more work: rounding to
+     * nearest-even with NX already raised. Java rounds exactly like RNE; a result that is a
+     * finite normal number above the smallest one cannot have overflowed, underflowed (not
+     * even with tininess detected after rounding: a tiny exact value never rounds above
+     * 2^-1022) or been invalid (those give infinities, zeros, subnormals or NaN, and an
+     * infinite or NaN operand never gives a finite normal result), and the only flag left,
+     * NX, is sticky and set. Compiled C code runs in this state nearly always, since its
+     * first inexact operation sets NX and nothing clears it (section "Floating-Point Control
+     * and Status Register" of the F chapter: the flags accrue).
+     */
+    private static boolean nearestWithInexact(int rm, FpStatus st) {
+        return rm == RNE && (st.flags & NX) != 0;
+    }
+
+    /** A finite normal binary64 result above the smallest normal (see {@link #nearestWithInexact}). */
+    private static boolean plain64(double r) {
+        double m = Math.abs(r);
+        return m > Double.MIN_NORMAL && m <= Double.MAX_VALUE;
+    }
+
+    /** The binary32 counterpart of {@link #plain64}. */
+    private static boolean plain32(float r) {
+        float m = Math.abs(r);
+        return m > Float.MIN_NORMAL && m <= Float.MAX_VALUE;
+    }
+
     // ---------------------------------------------------------------------------------------
     // binary32 arithmetic: compute exactly or rounded-to-odd in double, then round on the bits
     // ---------------------------------------------------------------------------------------
 
     public static int add32(int a, int b, int rm, FpStatus st) {
+        if (nearestWithInexact(rm, st)) {
+            float r = Float.intBitsToFloat(a) + Float.intBitsToFloat(b);
+            if (plain32(r)) {
+                return Float.floatToRawIntBits(r);
+            }
+        }
         if ((a & EXP32) == EXP32 || (b & EXP32) == EXP32) {
             return addSpecial32(a, b, st);
         }
@@ -99,6 +132,12 @@ public final class RvFloat {
     }
 
     public static int mul32(int a, int b, int rm, FpStatus st) {
+        if (nearestWithInexact(rm, st)) {
+            float r = Float.intBitsToFloat(a) * Float.intBitsToFloat(b);
+            if (plain32(r)) {
+                return Float.floatToRawIntBits(r);
+            }
+        }
         if ((a & EXP32) == EXP32 || (b & EXP32) == EXP32) {
             return mulSpecial32(a, b, st);
         }
@@ -109,6 +148,12 @@ public final class RvFloat {
     }
 
     public static int div32(int a, int b, int rm, FpStatus st) {
+        if (nearestWithInexact(rm, st)) {
+            float r = Float.intBitsToFloat(a) / Float.intBitsToFloat(b);
+            if (plain32(r)) {
+                return Float.floatToRawIntBits(r);
+            }
+        }
         if ((a & EXP32) == EXP32 || (b & EXP32) == EXP32) {
             return divSpecial32(a, b, st);
         }
@@ -124,6 +169,13 @@ public final class RvFloat {
     }
 
     public static int sqrt32(int a, int rm, FpStatus st) {
+        if (nearestWithInexact(rm, st)) {
+            // A double square root of a binary32 value rounds correctly to binary32 (53 >= 2*24 + 2).
+            float r = (float) Math.sqrt(Float.intBitsToFloat(a));
+            if (plain32(r)) {
+                return Float.floatToRawIntBits(r);
+            }
+        }
         if ((a & ABS32) == 0) {
             return a; // sqrt(+-0) = +-0
         }
@@ -137,6 +189,12 @@ public final class RvFloat {
     }
 
     public static int fma32(int a, int b, int c, int rm, FpStatus st) {
+        if (nearestWithInexact(rm, st)) {
+            float r = Math.fma(Float.intBitsToFloat(a), Float.intBitsToFloat(b), Float.intBitsToFloat(c));
+            if (plain32(r)) {
+                return Float.floatToRawIntBits(r);
+            }
+        }
         if ((a & EXP32) == EXP32 || (b & EXP32) == EXP32 || (c & EXP32) == EXP32) {
             return fmaSpecial32(a, b, c, st);
         }
@@ -156,6 +214,12 @@ public final class RvFloat {
     // ---------------------------------------------------------------------------------------
 
     public static long add64(long a, long b, int rm, FpStatus st) {
+        if (nearestWithInexact(rm, st)) {
+            double r = Double.longBitsToDouble(a) + Double.longBitsToDouble(b);
+            if (plain64(r)) {
+                return Double.doubleToRawLongBits(r);
+            }
+        }
         if ((a & EXP64) == EXP64 || (b & EXP64) == EXP64) {
             return addSpecial64(a, b, st);
         }
@@ -187,6 +251,12 @@ public final class RvFloat {
     }
 
     public static long mul64(long a, long b, int rm, FpStatus st) {
+        if (nearestWithInexact(rm, st)) {
+            double r = Double.longBitsToDouble(a) * Double.longBitsToDouble(b);
+            if (plain64(r)) {
+                return Double.doubleToRawLongBits(r);
+            }
+        }
         if ((a & EXP64) == EXP64 || (b & EXP64) == EXP64) {
             return mulSpecial64(a, b, st);
         }
@@ -211,6 +281,12 @@ public final class RvFloat {
     }
 
     public static long div64(long a, long b, int rm, FpStatus st) {
+        if (nearestWithInexact(rm, st)) {
+            double r = Double.longBitsToDouble(a) / Double.longBitsToDouble(b);
+            if (plain64(r)) {
+                return Double.doubleToRawLongBits(r);
+            }
+        }
         if ((a & EXP64) == EXP64 || (b & EXP64) == EXP64) {
             return divSpecial64(a, b, st);
         }
@@ -238,6 +314,12 @@ public final class RvFloat {
     }
 
     public static long sqrt64(long a, int rm, FpStatus st) {
+        if (nearestWithInexact(rm, st)) {
+            double r = Math.sqrt(Double.longBitsToDouble(a));
+            if (plain64(r)) {
+                return Double.doubleToRawLongBits(r);
+            }
+        }
         if ((a & ABS64) == 0) {
             return a; // sqrt(+-0) = +-0
         }
@@ -265,6 +347,12 @@ public final class RvFloat {
     }
 
     public static long fma64(long a, long b, long c, int rm, FpStatus st) {
+        if (nearestWithInexact(rm, st)) {
+            double r = Math.fma(Double.longBitsToDouble(a), Double.longBitsToDouble(b), Double.longBitsToDouble(c));
+            if (plain64(r)) {
+                return Double.doubleToRawLongBits(r);
+            }
+        }
         if ((a & EXP64) == EXP64 || (b & EXP64) == EXP64 || (c & EXP64) == EXP64) {
             return fmaSpecial64(a, b, c, st);
         }
