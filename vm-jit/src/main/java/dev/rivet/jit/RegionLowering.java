@@ -41,8 +41,8 @@ import static org.objectweb.asm.Opcodes.*;
  * made regions about four times larger, which cost more in HotSpot's compile time and
  * C1 failures ("out of virtual registers") than it saved (see docs/BENCHMARKS.md).
  *
- * <p>F/D ops share the interpreter's exact semantics: the common ones call {@code RvFloat}
- * directly, the rest {@code FpOps.execute} on the register file; atomics call
+ * <p>F/D ops share the interpreter's exact semantics: they call {@code RvFloat} directly on
+ * the values in locals; atomics call
  * {@code Atomics.compute}. Block-ending system ops (CSRs, traps, xRET, WFI, fences) are not
  * lowered: a block holding one stays out of regions and is interpreted.
  */
@@ -228,37 +228,111 @@ final class RegionLowering {
     private static final String FP_STATUS_DESC = "Ldev/rivet/core/fp/FpStatus;";
 
     /**
-     * The commonest F/D ops as direct calls to {@code RvFloat} (small enough for HotSpot to
-     * inline), with the rounding mode a constant or the dynamic mode read once at entry
-     * ({@code frm} changes only through CSR writes, which end a region), instead of the
-     * generic {@code FpOps.compute} switch. Returns false for the ops left to the switch.
+     * F/D ops as direct calls to {@code RvFloat} on values held in locals (small enough for
+     * HotSpot to inline the fast paths), or as a few bytecodes for moves and sign injection,
+     * with the rounding mode a constant or the dynamic mode read once at entry ({@code frm}
+     * changes only through CSR writes, which end a region). Semantics are those of
+     * {@code FpOps.execute}, the interpreter's routine: single-precision sources are unboxed,
+     * results boxed, fused multiply-adds negate their inputs. Returns false for an op it
+     * does not know.
      */
     private boolean emitDirectFp(MethodVisitor mv, int i, int op, int d, int a, int b, long imm, List<Site> sites) {
-        String name = switch (op) {
-            case Op.FADD_D, Op.FADD_S -> "add";
-            case Op.FSUB_D, Op.FSUB_S -> "sub";
-            case Op.FMUL_D, Op.FMUL_S -> "mul";
-            case Op.FDIV_D, Op.FDIV_S -> "div";
-            case Op.FSQRT_D, Op.FSQRT_S -> "sqrt";
-            case Op.FEQ_D, Op.FEQ_S -> "eq";
-            case Op.FLT_D, Op.FLT_S -> "lt";
-            case Op.FLE_D, Op.FLE_S -> "le";
-            case Op.FMV_X_D, Op.FMV_D_X -> "mv";
-            default -> null;
-        };
-        if (name == null) {
-            return false;
-        }
-        if (name.equals("mv")) {
-            ld(mv, a);
-            st(mv, d);
-            return true;
-        }
         boolean single = op < Op.FADD_D;
-        boolean compare = name.length() == 2;
-        boolean unary = name.equals("sqrt");
+        int rel = op == Op.FCVT_S_D || op == Op.FCVT_D_S ? -1 : op - (single ? Op.FADD_S : Op.FADD_D);
+        String t = single ? "I" : "J";
+        String w = single ? "32" : "64";
+        // Operand kinds: f = FP value (unboxed for single), i = int register as int, l = as long.
+        // Result kinds: f = FP value (boxed for single), i = int (sign-extended), l = long, z = boolean.
+        String name;
+        String args;
+        char res;
+        boolean takesRm = true, takesStatus = true;
+        switch (rel) {
+            case 0, 1, 2, 3 -> {
+                name = new String[] {"add", "sub", "mul", "div"}[rel] + w;
+                args = "ff";
+                res = 'f';
+            }
+            case 4 -> {
+                name = "sqrt" + w;
+                args = "f";
+                res = 'f';
+            }
+            case 5, 6 -> {
+                name = (rel == 5 ? "min" : "max") + w;
+                args = "ff";
+                res = 'f';
+                takesRm = false;
+            }
+            case 7, 8, 9, 10 -> {
+                // fmsub = a*b-c, fnmsub = -(a*b)+c, fnmadd = -(a*b)-c: negated inputs, one rounding.
+                name = "fma" + w;
+                args = "fff";
+                res = 'f';
+            }
+            case 11, 12, 13 -> {
+                emitSignInjection(mv, rel - 11, single, d, a, b);
+                return true;
+            }
+            case 14, 15, 16 -> {
+                name = new String[] {"eq", "lt", "le"}[rel - 14] + w;
+                args = "ff";
+                res = 'z';
+                takesRm = false;
+            }
+            case 17 -> {
+                name = "classify" + w;
+                args = "f";
+                res = 'i';
+                takesRm = false;
+                takesStatus = false;
+            }
+            case 18, 19, 20, 21 -> {
+                name = "cvtF" + w + "To" + new String[] {"I32", "U32", "I64", "U64"}[rel - 18];
+                args = "f";
+                res = rel < 20 ? 'i' : 'l';
+            }
+            case 22, 23, 24, 25 -> {
+                name = "cvt" + new String[] {"I32", "U32", "I64", "U64"}[rel - 22] + "ToF" + w;
+                args = rel < 24 ? "i" : "l";
+                res = 'f';
+            }
+            case 26 -> {
+                // fmv.x.w sign-extends the low word; fmv.x.d moves the bits.
+                ld(mv, a);
+                if (single) {
+                    mv.visitInsn(L2I);
+                    mv.visitInsn(I2L);
+                }
+                st(mv, d);
+                return true;
+            }
+            case 27 -> {
+                ld(mv, a);
+                if (single) {
+                    mv.visitInsn(L2I);
+                    call(mv, FPOPS, "box", "(I)J");
+                }
+                st(mv, d);
+                return true;
+            }
+            default -> {
+                if (op == Op.FCVT_S_D) {
+                    name = "cvtF64ToF32";
+                    args = "d";
+                    res = 's';
+                } else if (op == Op.FCVT_D_S) {
+                    name = "cvtF32ToF64";
+                    args = "s";
+                    res = 'd';
+                    takesRm = false;
+                } else {
+                    return false;
+                }
+            }
+        }
         int rm = (int) imm & 7;
-        if (!compare && rm == Op.RM_DYN) {
+        if (Op.is(op, Op.F_RM) && rm == Op.RM_DYN) {
             // An invalid frm makes the op an illegal instruction (checked where it is used).
             Label bad = new Label();
             sites.add(new Site(bad, blk.insnPc(i), blk.insnIndex(i), BlockExit.EXIT_SYSTEM, -1, true));
@@ -266,45 +340,109 @@ final class RegionLowering {
             push(mv, 4);
             mv.visitJumpInsn(IF_ICMPGT, bad);
         }
-        // Operands: unboxed f32 (as int) or the raw f64 bits.
-        loadFpOperand(mv, a, single);
-        if (!unary) {
-            loadFpOperand(mv, b, single);
+        StringBuilder desc = new StringBuilder("(");
+        int[] slots = {a, b, Op.isFma(op) ? fmaThird(blk, i) : -1};
+        for (int k = 0; k < args.length(); k++) {
+            char kind = args.charAt(k);
+            ld(mv, slots[k]);
+            switch (kind) {
+                case 'f' -> {
+                    if (single) {
+                        call(mv, FPOPS, "unbox", "(J)I");
+                    }
+                    boolean negate = Op.isFma(op) && (k == 0 ? rel == 9 || rel == 10 : k == 2 && (rel == 8 || rel == 10));
+                    if (negate) {
+                        if (single) {
+                            push(mv, Integer.MIN_VALUE);
+                            mv.visitInsn(IXOR);
+                        } else {
+                            pushLong(mv, Long.MIN_VALUE);
+                            mv.visitInsn(LXOR);
+                        }
+                    }
+                    desc.append(t);
+                }
+                case 's' -> {
+                    call(mv, FPOPS, "unbox", "(J)I");
+                    desc.append('I');
+                }
+                case 'i' -> {
+                    mv.visitInsn(L2I);
+                    desc.append('I');
+                }
+                default -> desc.append('J'); // 'l' and 'd': the register as it is
+            }
         }
-        String t = single ? "I" : "J";
-        if (!compare) {
+        if (takesRm) {
             if (rm == Op.RM_DYN) {
                 mv.visitVarInsn(ILOAD, lFrm);
             } else {
                 push(mv, rm); // the decoder turned reserved static modes into traps
             }
+            desc.append('I');
         }
-        mv.visitVarInsn(ALOAD, L_HART);
-        mv.visitFieldInsn(GETFIELD, HART, "fp", FP_STATUS_DESC);
-        String desc = "(" + t + (unary ? "" : t) + (compare ? "" : "I") + FP_STATUS_DESC + ")" + (compare ? "Z" : t);
-        call(mv, RVFLOAT, name + (single ? "32" : "64"), desc);
-        if (compare) {
-            mv.visitInsn(I2L);
-        } else if (single) {
-            call(mv, FPOPS, "box", "(I)J");
+        if (takesStatus) {
+            mv.visitVarInsn(ALOAD, L_HART);
+            mv.visitFieldInsn(GETFIELD, HART, "fp", FP_STATUS_DESC);
+            desc.append(FP_STATUS_DESC);
+        }
+        desc.append(')').append(switch (res) {
+            case 'f' -> t;
+            case 'i', 's' -> "I";
+            case 'z' -> "Z";
+            default -> "J";
+        });
+        call(mv, RVFLOAT, name, desc.toString());
+        switch (res) {
+            case 'f' -> {
+                if (single) {
+                    call(mv, FPOPS, "box", "(I)J");
+                }
+            }
+            case 's' -> call(mv, FPOPS, "box", "(I)J");
+            case 'i', 'z' -> mv.visitInsn(I2L);
+            default -> {
+            }
         }
         st(mv, d);
         return true;
     }
 
-    /** Stores a slot's local into the register file (for routines that work on it). */
-    private void spill(MethodVisitor mv, int slot) {
-        mv.visitVarInsn(ALOAD, L_REGS);
-        push(mv, slot);
-        ld(mv, slot);
-        mv.visitInsn(LASTORE);
-    }
-
-    private void loadFpOperand(MethodVisitor mv, int slot, boolean single) {
-        ld(mv, slot);
+    /** fsgnj, fsgnjn, fsgnjx ({@code kind} 0, 1, 2): a's magnitude with b's sign, its negation, or the xor of both. */
+    private void emitSignInjection(MethodVisitor mv, int kind, boolean single, int d, int a, int b) {
         if (single) {
+            ld(mv, a);
             call(mv, FPOPS, "unbox", "(J)I");
+            if (kind != 2) {
+                push(mv, Integer.MAX_VALUE);
+                mv.visitInsn(IAND);
+            }
+            ld(mv, b);
+            call(mv, FPOPS, "unbox", "(J)I");
+            if (kind == 1) {
+                push(mv, -1);
+                mv.visitInsn(IXOR);
+            }
+            push(mv, Integer.MIN_VALUE);
+            mv.visitInsn(IAND);
+            mv.visitInsn(kind == 2 ? IXOR : IOR);
+            call(mv, FPOPS, "box", "(I)J");
+        } else {
+            ld(mv, a);
+            if (kind != 2) {
+                pushLong(mv, Long.MAX_VALUE);
+                mv.visitInsn(LAND);
+            }
+            ld(mv, b);
+            if (kind == 1) {
+                pushLong(mv, -1);
+                mv.visitInsn(LXOR);
+            }
+            pushLong(mv, Long.MIN_VALUE);
+            mv.visitInsn(LAND);
+            mv.visitInsn(kind == 2 ? LXOR : LOR);
         }
+        st(mv, d);
     }
 
     /** The third source slot of a fused multiply-add (imm bits 8–15). */
@@ -950,43 +1088,9 @@ final class RegionLowering {
                 st(mv, d);
             }
             default -> {
-                if (!isFp(op)) {
+                if (!isFp(op) || !emitDirectFp(mv, i, op, d, a, b, imm, sites)) {
                     throw new IllegalStateException("unsupported op " + Op.name(op));
                 }
-                if (emitDirectFp(mv, i, op, d, a, b, imm, sites)) {
-                    break;
-                }
-                // Other F/D ops through the interpreter's own routine (exact in every rounding
-                // mode, flags), which works on the register file: operands go there first and
-                // the result comes back (the shared tail later writes the same value again).
-                String sig = Op.signature(op);
-                if (sig.charAt(2) != '-') {
-                    spill(mv, a);
-                }
-                if (sig.charAt(3) != '-') {
-                    spill(mv, b);
-                }
-                if (Op.isFma(op)) {
-                    spill(mv, fmaThird(blk, i));
-                }
-                mv.visitVarInsn(ALOAD, L_HART);
-                mv.visitVarInsn(ALOAD, L_REGS);
-                push(mv, op);
-                push(mv, d);
-                push(mv, a);
-                push(mv, b);
-                pushLong(mv, imm);
-                call(mv, FPOPS, "execute", "(L" + HART + ";[JIIIIJ)Z");
-                Label ok = new Label();
-                mv.visitJumpInsn(IFNE, ok);
-                Label fault = new Label();
-                sites.add(new Site(fault, blk.insnPc(i), blk.insnIndex(i), BlockExit.EXIT_SYSTEM));
-                mv.visitJumpInsn(GOTO, fault);
-                mv.visitLabel(ok);
-                mv.visitVarInsn(ALOAD, L_REGS);
-                push(mv, d);
-                mv.visitInsn(LALOAD);
-                st(mv, d);
             }
         }
     }
