@@ -35,9 +35,10 @@ import static org.objectweb.asm.Opcodes.*;
  * outside the region may then go straight on into that code's compiled unit through the
  * site's {@code ExitLink} (see {@link #emitChains}).
  *
- * <p>Loads and stores call {@code hart.lb..sd}: small methods that probe the hart's data
- * TLB and read or write the RAM segment on a hit, which HotSpot inlines, so the compiled
- * fast path is the inline probe, and the slow path a call. Emitting the probe as bytecode
+ * <p>Loads and stores call {@code hart.lb..sd} with the data TLB arrays and the RAM segment
+ * held in locals (read once at entry): small methods that probe the TLB and read or write
+ * the segment on a hit, which HotSpot inlines, so the compiled fast path is the inline
+ * probe, and the slow path a call. Emitting the probe as bytecode
  * made regions about four times larger, which cost more in HotSpot's compile time and
  * C1 failures ("out of virtual registers") than it saved (see docs/BENCHMARKS.md).
  *
@@ -53,6 +54,7 @@ final class RegionLowering {
     static final String RUN_DESC = "(L" + HART + ";I)I";
     private static final String LINK = "dev/rivet/ir/exec/ExitLink", LINK_DESC = "L" + LINK + ";";
     private static final String COMPILED = "dev/rivet/ir/exec/CompiledBlock";
+    private static final String SEGMENT_DESC = "Ljava/lang/foreign/MemorySegment;";
 
     /** Why a block was not lowered (null when it was). */
     String rejection;
@@ -89,6 +91,12 @@ final class RegionLowering {
     /** The dynamic rounding mode, read at entry (an int). */
     private int lFrm;
     private int lPc, lN, lKind, lTmp, lSite, lCode, lLeft;
+    /**
+     * The hart's data TLB arrays and RAM segment, read once at entry when the region loads or
+     * stores (see {@code Hart.ld(long, long[], long[], MemorySegment)}).
+     */
+    private int lReadTag, lReadAdd, lWriteTag, lWriteAdd, lRam;
+    private boolean hasLoads, hasStores;
     /** Chainable exit sites (see {@link #emitChains}); each has a link field {@code link<k>}. */
     private int siteCount;
 
@@ -167,6 +175,8 @@ final class RegionLowering {
                 if (Op.isFma(op)) {
                     use(fmaThird(b, i));
                 }
+                hasLoads |= (op >= Op.LD8S && op <= Op.LD64) || op == Op.FLD32 || op == Op.FLD64;
+                hasStores |= (op >= Op.ST8 && op <= Op.ST64) || op == Op.FST32 || op == Op.FST64;
                 if (op == Op.EXIT || op == Op.EXIT_IND) {
                     ends[k] = i;
                     break;
@@ -183,6 +193,11 @@ final class RegionLowering {
         lSite = next + 8;
         lCode = next + 10;
         lLeft = next + 11;
+        lReadTag = next + 12;
+        lReadAdd = next + 13;
+        lWriteTag = next + 14;
+        lWriteAdd = next + 15;
+        lRam = next + 16;
 
         ClassWriter cw = new ClassWriter(ClassWriter.COMPUTE_FRAMES | ClassWriter.COMPUTE_MAXS) {
             @Override
@@ -472,6 +487,12 @@ final class RegionLowering {
         }
     }
 
+    private static void hartField(MethodVisitor mv, String name, String desc, int local) {
+        mv.visitVarInsn(ALOAD, L_HART);
+        mv.visitFieldInsn(GETFIELD, HART, name, desc);
+        mv.visitVarInsn(ASTORE, local);
+    }
+
     private void emitBody(MethodVisitor mv) {
         // Entry: regs and base, then every slot into its local.
         mv.visitVarInsn(ALOAD, L_HART);
@@ -491,6 +512,17 @@ final class RegionLowering {
         mv.visitVarInsn(ALOAD, L_HART);
         mv.visitFieldInsn(GETFIELD, HART, "frm", "I");
         mv.visitVarInsn(ISTORE, lFrm);
+        if (hasLoads) {
+            hartField(mv, "readTag", "[J", lReadTag);
+            hartField(mv, "readAdd", "[J", lReadAdd);
+        }
+        if (hasStores) {
+            hartField(mv, "writeTag", "[J", lWriteTag);
+            hartField(mv, "writeAdd", "[J", lWriteAdd);
+        }
+        if (hasLoads || hasStores) {
+            hartField(mv, "ram", SEGMENT_DESC, lRam);
+        }
         List<Site> sites = new ArrayList<>();
         Label tail = new Label();
         for (int k = 0; k < blocks.size(); k++) {
@@ -997,15 +1029,25 @@ final class RegionLowering {
                 pushLong(mv, imm);
                 mv.visitInsn(LADD);
                 String m = switch (op) {
-                    case Op.LD8S -> "lb";
-                    case Op.LD8U -> "lbu";
-                    case Op.LD16S -> "lh";
-                    case Op.LD16U -> "lhu";
-                    case Op.LD32S, Op.FLD32 -> "lw";
-                    case Op.LD32U -> "lwu";
+                    case Op.LD8S, Op.LD8U -> "lb";
+                    case Op.LD16S, Op.LD16U -> "lh";
+                    case Op.LD32S, Op.LD32U, Op.FLD32 -> "lw";
                     default -> "ld";
                 };
-                mv.visitMethodInsn(INVOKEVIRTUAL, HART, m, "(J)J", false);
+                mv.visitVarInsn(ALOAD, lReadTag);
+                mv.visitVarInsn(ALOAD, lReadAdd);
+                mv.visitVarInsn(ALOAD, lRam);
+                mv.visitMethodInsn(INVOKEVIRTUAL, HART, m, "(J[J[J" + SEGMENT_DESC + ")J", false);
+                long zeroExtend = switch (op) {
+                    case Op.LD8U -> 0xFFL;
+                    case Op.LD16U -> 0xFFFFL;
+                    case Op.LD32U -> 0xFFFF_FFFFL;
+                    default -> 0;
+                };
+                if (zeroExtend != 0) {
+                    pushLong(mv, zeroExtend);
+                    mv.visitInsn(LAND);
+                }
                 mv.visitVarInsn(LSTORE, lTmp);
                 faultCheck(mv, i, sites);
                 mv.visitVarInsn(LLOAD, lTmp);
@@ -1027,7 +1069,10 @@ final class RegionLowering {
                     case Op.ST32, Op.FST32 -> "sw";
                     default -> "sd";
                 };
-                mv.visitMethodInsn(INVOKEVIRTUAL, HART, m, "(JJ)V", false);
+                mv.visitVarInsn(ALOAD, lWriteTag);
+                mv.visitVarInsn(ALOAD, lWriteAdd);
+                mv.visitVarInsn(ALOAD, lRam);
+                mv.visitMethodInsn(INVOKEVIRTUAL, HART, m, "(JJ[J[J" + SEGMENT_DESC + ")V", false);
                 faultCheck(mv, i, sites);
             }
 

@@ -81,7 +81,8 @@ class JitMemoryTest {
         IrBlock small = JitCompilerTest.decode(ld(5, 10, 0), lbu(6, 10, 1), sw(6, 10, 8), flw(1, 10, 4), jal(0, 8));
         JitCompilerTest.verify(small);
         String pool = new String(JitCompiler.classBytes(small), StandardCharsets.ISO_8859_1);
-        assertTrue(pool.contains("lbu") && pool.contains("excCause"), "accessor calls and fault checks");
+        assertTrue(pool.contains("lb") && pool.contains("readTag") && pool.contains("writeAdd") && pool.contains("excCause"),
+                "accessor calls with the TLB in locals, and fault checks");
         // The largest memory block: beyond the region target, still under the hard limit.
         int[] insns = new int[dev.rivet.ir.riscv.RiscvDecoder.MAX_INSNS];
         for (int k = 0; k < insns.length - 1; k++) {

@@ -430,19 +430,11 @@ public final class Hart {
     }
 
     public long ld(long va) {
-        int i = (int) (va >>> 12) & TLB_MASK;
-        if (readTag[i] == (va & PAGE_MASK) && (va & 0xFFF) <= 0x1000 - 8) {
-            return ram.get(GuestRam.I64, va + readAdd[i]);
-        }
-        return loadSlow(va, 8);
+        return ld(va, readTag, readAdd, ram);
     }
 
     public long lw(long va) {
-        int i = (int) (va >>> 12) & TLB_MASK;
-        if (readTag[i] == (va & PAGE_MASK) && (va & 0xFFF) <= 0x1000 - 4) {
-            return ram.get(GuestRam.I32, va + readAdd[i]);
-        }
-        return (int) loadSlow(va, 4);
+        return lw(va, readTag, readAdd, ram);
     }
 
     public long lwu(long va) {
@@ -450,11 +442,7 @@ public final class Hart {
     }
 
     public long lh(long va) {
-        int i = (int) (va >>> 12) & TLB_MASK;
-        if (readTag[i] == (va & PAGE_MASK) && (va & 0xFFF) <= 0x1000 - 2) {
-            return ram.get(GuestRam.I16, va + readAdd[i]);
-        }
-        return (short) loadSlow(va, 2);
+        return lh(va, readTag, readAdd, ram);
     }
 
     public long lhu(long va) {
@@ -462,11 +450,7 @@ public final class Hart {
     }
 
     public long lb(long va) {
-        int i = (int) (va >>> 12) & TLB_MASK;
-        if (readTag[i] == (va & PAGE_MASK)) {
-            return ram.get(GuestRam.I8, va + readAdd[i]);
-        }
-        return (byte) loadSlow(va, 1);
+        return lb(va, readTag, readAdd, ram);
     }
 
     public long lbu(long va) {
@@ -474,36 +458,91 @@ public final class Hart {
     }
 
     public void sd(long va, long v) {
+        sd(va, v, writeTag, writeAdd, ram);
+    }
+
+    public void sw(long va, long v) {
+        sw(va, v, writeTag, writeAdd, ram);
+    }
+
+    public void sh(long va, long v) {
+        sh(va, v, writeTag, writeAdd, ram);
+    }
+
+    public void sb(long va, long v) {
+        sb(va, v, writeTag, writeAdd, ram);
+    }
+
+    // The same fast paths with the data TLB and RAM handed in. Compiled code keeps
+    // readTag/readAdd, writeTag/writeAdd and ram in locals for a whole region: read from the
+    // hart's fields, the JVM must load them again after every RAM access (it cannot tell
+    // that an access to the segment leaves them alone). The arrays stay the current ones
+    // while the privilege and mstatus do, i.e. until a CSR write, trap or xRET, which never
+    // happen inside compiled code. Sign-extending; callers zero-extend.
+
+    public long ld(long va, long[] tag, long[] add, MemorySegment ram) {
         int i = (int) (va >>> 12) & TLB_MASK;
-        if (writeTag[i] == (va & PAGE_MASK) && (va & 0xFFF) <= 0x1000 - 8) {
-            ram.set(GuestRam.I64, va + writeAdd[i], v);
+        if (tag[i] == (va & PAGE_MASK) && (va & 0xFFF) <= 0x1000 - 8) {
+            return ram.get(GuestRam.I64, va + add[i]);
+        }
+        return loadSlow(va, 8);
+    }
+
+    public long lw(long va, long[] tag, long[] add, MemorySegment ram) {
+        int i = (int) (va >>> 12) & TLB_MASK;
+        if (tag[i] == (va & PAGE_MASK) && (va & 0xFFF) <= 0x1000 - 4) {
+            return ram.get(GuestRam.I32, va + add[i]);
+        }
+        return (int) loadSlow(va, 4);
+    }
+
+    public long lh(long va, long[] tag, long[] add, MemorySegment ram) {
+        int i = (int) (va >>> 12) & TLB_MASK;
+        if (tag[i] == (va & PAGE_MASK) && (va & 0xFFF) <= 0x1000 - 2) {
+            return ram.get(GuestRam.I16, va + add[i]);
+        }
+        return (short) loadSlow(va, 2);
+    }
+
+    public long lb(long va, long[] tag, long[] add, MemorySegment ram) {
+        int i = (int) (va >>> 12) & TLB_MASK;
+        if (tag[i] == (va & PAGE_MASK)) {
+            return ram.get(GuestRam.I8, va + add[i]);
+        }
+        return (byte) loadSlow(va, 1);
+    }
+
+    public void sd(long va, long v, long[] tag, long[] add, MemorySegment ram) {
+        int i = (int) (va >>> 12) & TLB_MASK;
+        if (tag[i] == (va & PAGE_MASK) && (va & 0xFFF) <= 0x1000 - 8) {
+            ram.set(GuestRam.I64, va + add[i], v);
             return;
         }
         storeSlow(va, 8, v);
     }
 
-    public void sw(long va, long v) {
+    public void sw(long va, long v, long[] tag, long[] add, MemorySegment ram) {
         int i = (int) (va >>> 12) & TLB_MASK;
-        if (writeTag[i] == (va & PAGE_MASK) && (va & 0xFFF) <= 0x1000 - 4) {
-            ram.set(GuestRam.I32, va + writeAdd[i], (int) v);
+        if (tag[i] == (va & PAGE_MASK) && (va & 0xFFF) <= 0x1000 - 4) {
+            ram.set(GuestRam.I32, va + add[i], (int) v);
             return;
         }
         storeSlow(va, 4, v);
     }
 
-    public void sh(long va, long v) {
+    public void sh(long va, long v, long[] tag, long[] add, MemorySegment ram) {
         int i = (int) (va >>> 12) & TLB_MASK;
-        if (writeTag[i] == (va & PAGE_MASK) && (va & 0xFFF) <= 0x1000 - 2) {
-            ram.set(GuestRam.I16, va + writeAdd[i], (short) v);
+        if (tag[i] == (va & PAGE_MASK) && (va & 0xFFF) <= 0x1000 - 2) {
+            ram.set(GuestRam.I16, va + add[i], (short) v);
             return;
         }
         storeSlow(va, 2, v);
     }
 
-    public void sb(long va, long v) {
+    public void sb(long va, long v, long[] tag, long[] add, MemorySegment ram) {
         int i = (int) (va >>> 12) & TLB_MASK;
-        if (writeTag[i] == (va & PAGE_MASK)) {
-            ram.set(GuestRam.I8, va + writeAdd[i], (byte) v);
+        if (tag[i] == (va & PAGE_MASK)) {
+            ram.set(GuestRam.I8, va + add[i], (byte) v);
             return;
         }
         storeSlow(va, 1, v);
