@@ -69,6 +69,8 @@ class MachineBehaviourTest {
             RiscvAssembler a = new RiscvAssembler().li(T0, DATA).li(T1, 0x8182_8384_8586_8788L);
             a.emit(sd(T1, T0, 0), lb(A0, T0, 0), lbu(A1, T0, 0), lh(A2, T0, 2), lhu(A3, T0, 2), lw(A4, T0, 4));
             a.emit(sw(T1, T0, 9), ld(15, T0, 8), lwu(16, T0, 4)); // misaligned store + load
+            // Misaligned loads inside a page the data TLB now holds (they miss the aligned probe).
+            a.emit(ld(17, T0, 9), lh(18, T0, 3), lw(19, T0, 6));
             Hart h = g.run(a);
             assertStoppedAtEbreak(h, a);
             assertEquals((byte) 0x88, h.x(A0));
@@ -78,6 +80,9 @@ class MachineBehaviourTest {
             assertEquals(0xFFFF_FFFF_8182_8384L, h.x(A4));
             assertEquals(0x8586_8788_00L, h.x(15));
             assertEquals(0x8182_8384L, h.x(16));
+            assertEquals(0x8586_8788L, h.x(17));
+            assertEquals((short) 0x8485, h.x(18));
+            assertEquals(0xFFFF_FFFF_8800_8182L, h.x(19));
         }
     }
 

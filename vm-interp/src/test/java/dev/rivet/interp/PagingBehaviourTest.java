@@ -166,6 +166,43 @@ class PagingBehaviourTest {
         }
     }
 
+    /**
+     * Accesses that straddle two virtual pages mapped to physical pages far apart reach
+     * both, also when both pages are in the data TLB: the TLB probe must never take a
+     * straddling access for one within the first page (the physical page after it holds a
+     * decoy that must not be read or written).
+     */
+    @Test
+    void accessesAcrossAPageBoundaryReachBothPhysicalPages() {
+        try (GuestHarness g = new GuestHarness()) {
+            Tables t = new Tables(g, TABLES);
+            long va = 0x20_0000L, lowPa = RAM + 0x21000, decoyPa = RAM + 0x22000, highPa = RAM + 0x25000;
+            t.map(va, lowPa, R | W | A | D);
+            t.map(va + 0x1000, highPa, R | W | A | D);
+            t.write(lowPa + 0xFF8, 0x1111_2222_3333_4444L);
+            t.write(highPa, 0x5555_6666_7777_8888L);
+            t.write(decoyPa, 0xDEAD_DEAD_DEAD_DEADL);
+
+            RiscvAssembler a = machineSetup(t.satp(), 0, 0);
+            a.li(T0, va + 0xFF8).li(T1, va + 0x1000);
+            // Aligned accesses first, so both pages are in the read and the write TLB.
+            a.emit(ld(A0, T0, 0), ld(A0, T1, 0), sd(A0, T0, -8), sd(A0, T1, 8));
+            a.emit(ld(A1, T0, 4), lw(A2, T0, 6), lh(A3, T0, 7));
+            a.li(S2, 0x0102_0304_0506_0708L).li(S3, 0x0A0B_0C0DL).li(S4, 0xEEFFL);
+            a.emit(sd(S2, T0, 5), sw(S3, T0, 6), sh(S4, T0, 7), ebreak());
+            g.put(CODE, a.assemble());
+
+            Hart h = g.runFromCode(10_000);
+            assertStoppedAt(h, Cause.BREAKPOINT);
+            assertEquals(0x7777_8888_1111_2222L, h.x(A1));
+            assertEquals(0xFFFF_FFFF_8888_1111L, h.x(A2));
+            assertEquals(0xFFFF_FFFF_FFFF_8811L, h.x(A3));
+            assertEquals(0xFF0D_0822_3333_4444L, t.read(lowPa + 0xFF8));
+            assertEquals(0x5555_6601_0203_0AEEL, t.read(highPa));
+            assertEquals(0xDEAD_DEAD_DEAD_DEADL, t.read(decoyPa), "the decoy page is untouched");
+        }
+    }
+
     @Test
     void userAccessToASupervisorPageFaultsIntoS() {
         try (GuestHarness g = new GuestHarness()) {

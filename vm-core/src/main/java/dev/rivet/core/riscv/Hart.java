@@ -62,6 +62,13 @@ public final class Hart {
     public static final int TLB_BITS = 8, TLB_SIZE = 1 << TLB_BITS, TLB_MASK = TLB_SIZE - 1;
     public static final long PAGE_MASK = ~0xFFFL;
     private static final long TLB_INVALID = -1L; // never equals a page-aligned tag
+    /**
+     * A data TLB probe compares the tag with the address under one of these masks: the page
+     * bits plus the bits that must be zero for a naturally aligned access. A misaligned
+     * access (and so every one that could cross into the next page) misses and takes the
+     * slow path, which gets it right; compilers for RISC-V keep scalar accesses aligned.
+     */
+    private static final long ALIGN8 = PAGE_MASK | 7, ALIGN4 = PAGE_MASK | 3, ALIGN2 = PAGE_MASK | 1;
     private static final int FETCH_TLB_BITS = 6, FETCH_TLB_MASK = (1 << FETCH_TLB_BITS) - 1;
 
     /** Translation regimes: one data TLB set each. */
@@ -482,7 +489,7 @@ public final class Hart {
 
     public long ld(long va, long[] tag, long[] add, MemorySegment ram) {
         int i = (int) (va >>> 12) & TLB_MASK;
-        if (tag[i] == (va & PAGE_MASK) && (va & 0xFFF) <= 0x1000 - 8) {
+        if (tag[i] == (va & ALIGN8)) {
             return ram.get(GuestRam.I64, va + add[i]);
         }
         return loadSlow(va, 8);
@@ -490,7 +497,7 @@ public final class Hart {
 
     public long lw(long va, long[] tag, long[] add, MemorySegment ram) {
         int i = (int) (va >>> 12) & TLB_MASK;
-        if (tag[i] == (va & PAGE_MASK) && (va & 0xFFF) <= 0x1000 - 4) {
+        if (tag[i] == (va & ALIGN4)) {
             return ram.get(GuestRam.I32, va + add[i]);
         }
         return (int) loadSlow(va, 4);
@@ -498,7 +505,7 @@ public final class Hart {
 
     public long lh(long va, long[] tag, long[] add, MemorySegment ram) {
         int i = (int) (va >>> 12) & TLB_MASK;
-        if (tag[i] == (va & PAGE_MASK) && (va & 0xFFF) <= 0x1000 - 2) {
+        if (tag[i] == (va & ALIGN2)) {
             return ram.get(GuestRam.I16, va + add[i]);
         }
         return (short) loadSlow(va, 2);
@@ -514,7 +521,7 @@ public final class Hart {
 
     public void sd(long va, long v, long[] tag, long[] add, MemorySegment ram) {
         int i = (int) (va >>> 12) & TLB_MASK;
-        if (tag[i] == (va & PAGE_MASK) && (va & 0xFFF) <= 0x1000 - 8) {
+        if (tag[i] == (va & ALIGN8)) {
             ram.set(GuestRam.I64, va + add[i], v);
             return;
         }
@@ -523,7 +530,7 @@ public final class Hart {
 
     public void sw(long va, long v, long[] tag, long[] add, MemorySegment ram) {
         int i = (int) (va >>> 12) & TLB_MASK;
-        if (tag[i] == (va & PAGE_MASK) && (va & 0xFFF) <= 0x1000 - 4) {
+        if (tag[i] == (va & ALIGN4)) {
             ram.set(GuestRam.I32, va + add[i], (int) v);
             return;
         }
@@ -532,7 +539,7 @@ public final class Hart {
 
     public void sh(long va, long v, long[] tag, long[] add, MemorySegment ram) {
         int i = (int) (va >>> 12) & TLB_MASK;
-        if (tag[i] == (va & PAGE_MASK) && (va & 0xFFF) <= 0x1000 - 2) {
+        if (tag[i] == (va & ALIGN2)) {
             ram.set(GuestRam.I16, va + add[i], (short) v);
             return;
         }
@@ -598,6 +605,10 @@ public final class Hart {
             return v;
         }
         modeChanged(); // cheap; keeps the TLB set right even after direct field writes
+        int t = (int) (va >>> 12) & TLB_MASK;
+        if (readTag[t] == (va & PAGE_MASK)) {
+            return ramRegion.read(va + readAdd[t], size); // misaligned, within a page the TLB holds
+        }
         long pa = translate(va, ACCESS_READ);
         if (excCause >= 0) {
             return 0;
@@ -631,6 +642,11 @@ public final class Hart {
             return;
         }
         modeChanged();
+        int t = (int) (va >>> 12) & TLB_MASK;
+        if (writeTag[t] == (va & PAGE_MASK)) {
+            ramRegion.write(va + writeAdd[t], size, v); // misaligned, within a page the TLB holds
+            return;
+        }
         long pa = translate(va, ACCESS_WRITE);
         if (excCause >= 0) {
             return;
