@@ -205,8 +205,7 @@ final class RegionLowering {
                 return "java/lang/Object";
             }
         };
-        cw.visit(V21, ACC_PUBLIC | ACC_FINAL | ACC_SUPER, CLASS_NAME, null, "java/lang/Object",
-                new String[] {"dev/rivet/ir/exec/CompiledBlock"});
+        cw.visit(V21, ACC_PUBLIC | ACC_FINAL | ACC_SUPER, CLASS_NAME, null, COMPILED, null);
         MethodVisitor mv = cw.visitMethod(ACC_PUBLIC, "execute", RUN_DESC, null, null);
         mv.visitCode();
         Label start = new Label();
@@ -223,7 +222,7 @@ final class RegionLowering {
         MethodVisitor init = cw.visitMethod(ACC_PUBLIC, "<init>", "()V", null, null);
         init.visitCode();
         init.visitVarInsn(ALOAD, 0);
-        init.visitMethodInsn(INVOKESPECIAL, "java/lang/Object", "<init>", "()V", false);
+        init.visitMethodInsn(INVOKESPECIAL, COMPILED, "<init>", "()V", false);
         for (int k = 0; k < siteCount; k++) {
             cw.visitField(ACC_PRIVATE | ACC_FINAL, "link" + k, LINK_DESC, null, null).visitEnd();
             init.visitVarInsn(ALOAD, 0);
@@ -621,7 +620,7 @@ final class RegionLowering {
             mv.visitVarInsn(ALOAD, lCode);
             mv.visitVarInsn(ALOAD, L_HART);
             mv.visitVarInsn(ILOAD, lLeft);
-            mv.visitMethodInsn(INVOKEINTERFACE, COMPILED, "execute", RUN_DESC, true);
+            mv.visitMethodInsn(INVOKEVIRTUAL, COMPILED, "execute", RUN_DESC, false);
             mv.visitInsn(IRETURN);
         }
     }

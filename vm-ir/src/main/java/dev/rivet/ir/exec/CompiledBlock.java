@@ -15,8 +15,15 @@ import dev.rivet.core.riscv.Hart;
  * instructions in this call, or once any slow path (TLB miss, MMIO, fault check) ran since
  * the last jump. The dispatcher passes the instructions left until its next timer poll or
  * stop check, so it sees the same block boundaries the interpreter would have stopped at.
+ *
+ * <p>An abstract class rather than an interface: the dispatcher's call and every chained
+ * call from one unit into the next see hundreds of implementations, and HotSpot makes such
+ * a call through the vtable (a fixed slot) for a class, but through an itable stub that
+ * searches the receiver's interfaces for an interface (docs/BENCHMARKS.md).
  */
-@FunctionalInterface
-public interface CompiledBlock {
-    int execute(Hart h, int budget);
+public abstract class CompiledBlock {
+    protected CompiledBlock() {
+    }
+
+    public abstract int execute(Hart h, int budget);
 }
