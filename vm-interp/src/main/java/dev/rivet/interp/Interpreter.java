@@ -74,6 +74,11 @@ public final class Interpreter {
         hart.codePages().setInvalidator(this::codeWritten);
     }
 
+    /** The hart this interpreter runs. */
+    public Hart hart() {
+        return hart;
+    }
+
     /** Code pages written by other threads (device DMA), for the hart to drop. */
     private final Queue<Long> foreignWrites = new ConcurrentLinkedQueue<>();
     private volatile boolean foreignPending;

@@ -11,9 +11,11 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The JIT's view of the two-layer code cache: compiled regions by content. Layer 1 holds
- * defined classes (the generated code keeps no state, so one class serves every hart and
- * every machine of the JVM that shares this cache); layer 2, optional, holds class bytes on
- * disk across runs and processes.
+ * class bytes and, once a compiler of shareable classes has defined it, the class (the
+ * generated code keeps no state, so one such class serves every hart and every machine of
+ * the JVM that shares this cache; a class bound to one machine's RAM is not kept here, see
+ * {@link JitCompiler}); layer 2, optional, holds class bytes on disk across runs and
+ * processes.
  *
  * <p>The key is a SHA-256 over the region's IR — every op, operand, immediate and
  * instruction position of every block, with its PC, mode bits and byte length — plus the IR
@@ -25,7 +27,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class CodeCache {
     /** Bump when {@link RegionLowering} emits different code for the same IR. */
-    public static final int CODEGEN_VERSION = 5;
+    public static final int CODEGEN_VERSION = 6;
     /** Bump when the decoder's IR for the same guest bytes changes. */
     public static final int IR_VERSION = 1;
     /** The on-disk payload format: counters, the region's recipe, class bytes (see {@link #payload}). */
@@ -33,8 +35,18 @@ public final class CodeCache {
     /** Layer-1 bound: classes kept loaded for reuse. */
     public static final int DEFAULT_MEMORY_ENTRIES = 20_000;
 
-    /** A compiled region as cached: the class and what the compiler counts for it. */
-    record Entry(Class<?> type, int codeSize, int blockCount) {
+    /**
+     * A compiled region as cached: its class bytes, the shareable class defined from them
+     * (null until a compiler of shareable classes needs it) and what the compiler counts.
+     */
+    record Entry(byte[] bytes, Class<?> shared, int codeSize, int blockCount) {
+        static Entry of(Payload p) {
+            return new Entry(p.classBytes(), null, p.codeSize(), p.blockCount());
+        }
+
+        Entry withShared(Class<?> type) {
+            return new Entry(bytes, type, codeSize, blockCount);
+        }
     }
 
     private final MemoryCache<Entry> memory;

@@ -6,6 +6,7 @@ import dev.rivet.ir.exec.BlockCompiler;
 import dev.rivet.ir.exec.CompiledBlock;
 import dev.rivet.ir.exec.Region;
 
+import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -34,6 +35,15 @@ import java.util.function.Consumer;
  * {@link #MAX_CODE_SIZE} bytes is cut down until it fits; jumps to blocks left out become
  * exits. When the entry block itself cannot be lowered the region is rejected and stays
  * interpreted.
+ *
+ * <p>Given its machine's RAM, the compiler defines every class with that segment as class
+ * data, which the generated code loads as a constant: HotSpot then folds the segment's
+ * base, size and kind into each access instead of loading and checking them (measured in
+ * docs/BENCHMARKS.md). Such classes serve only that machine; the code cache's memory layer
+ * keeps class bytes, so another machine defines its own class without lowering again.
+ * Without a RAM segment the classes read RAM from the hart and one class serves every
+ * machine that shares the code cache (a test JVM compiling every block of the same guest
+ * again and again).
  */
 public final class JitCompiler implements BlockCompiler {
     /** No generated method reaches HotSpot's 8000-byte huge-method limit (it would never be compiled). */
@@ -55,14 +65,26 @@ public final class JitCompiler implements BlockCompiler {
             failed = new AtomicLong(), regionBlocks = new AtomicLong(), fromCache = new AtomicLong();
     /** The code cache consulted before compiling, or null. */
     private final CodeCache cache;
+    /** The RAM the classes are bound to (see the class comment), or null: shareable classes. */
+    private final MemorySegment ram;
 
     public JitCompiler() {
-        this(null);
+        this(null, null);
     }
 
-    /** A compiler that first looks regions up in {@code cache} (may be null: none). */
+    /** A compiler of shareable classes that first looks regions up in {@code cache} (may be null: none). */
     public JitCompiler(CodeCache cache) {
+        this(cache, null);
+    }
+
+    /**
+     * A compiler that first looks regions up in {@code cache} (may be null: none) and binds
+     * its classes to {@code ram}, the RAM of the one machine it compiles for (null: it
+     * defines shareable classes).
+     */
+    public JitCompiler(CodeCache cache, MemorySegment ram) {
         this.cache = cache;
+        this.ram = ram;
         worker = new ThreadPoolExecutor(1, 1, 5, TimeUnit.SECONDS, new ArrayBlockingQueue<>(QUEUE), r -> {
             Thread t = new Thread(r, "rivet-jit");
             t.setDaemon(true);
@@ -120,15 +142,22 @@ public final class JitCompiler implements BlockCompiler {
             CodeCache.Entry e = key != null ? cache.memoryGet(key) : null;
             if (e == null && key != null) {
                 CodeCache.Payload p = CodeCache.parse(cache.diskGet(key));
-                e = p == null ? null : define(p);
+                e = p == null ? null : CodeCache.Entry.of(p);
             }
-            if (e == null) {
+            Class<?> type = e == null ? null : typeOf(key, e);
+            if (type == null) {
+                // Not cached, or cached bytes that do not define (the JVM verifies them):
+                // compile afresh.
                 RegionLowering l = lowerToFit(region);
                 if (l == null) {
                     rejected.incrementAndGet();
                     return null;
                 }
-                e = new CodeCache.Entry(define(l.bytes), l.codeSize, l.blockCount());
+                e = new CodeCache.Entry(l.bytes, null, l.codeSize, l.blockCount());
+                type = define(l.bytes);
+                if (ram == null) {
+                    e = e.withShared(type);
+                }
                 if (key != null) {
                     cache.missed();
                     cache.putDisk(key, CodeCache.payload(l.bytes, l.codeSize, l.blockCount(),
@@ -136,12 +165,15 @@ public final class JitCompiler implements BlockCompiler {
                 }
             } else {
                 fromCache.incrementAndGet();
+                if (ram == null && e.shared() == null) {
+                    e = e.withShared(type);
+                }
             }
             if (key != null) {
                 cache.putMemory(key, e);
                 hot.put(CodeCache.Recipe.spot(region.entry().physPc, region.entry().mode), key);
             }
-            CompiledBlock c = (CompiledBlock) e.type().getConstructor().newInstance();
+            CompiledBlock c = (CompiledBlock) type.getConstructor().newInstance();
             compiled.incrementAndGet();
             regionBlocks.addAndGet(e.blockCount());
             bytes.addAndGet(e.codeSize());
@@ -202,17 +234,20 @@ public final class JitCompiler implements BlockCompiler {
             if (p == null) {
                 continue;
             }
-            try {
-                if (e == null) {
-                    e = define(p);
-                    if (e == null) {
-                        continue;
-                    }
-                    cache.putMemory(key, e);
-                }
-            } catch (IllegalAccessException ex) {
+            if (e == null) {
+                e = CodeCache.Entry.of(p);
+            }
+            // Defined here, off the hart's thread and ahead of need; compile() takes it.
+            Class<?> type = typeOf(key, e);
+            if (type == null) {
                 continue;
             }
+            if (ram != null) {
+                preloadedClasses.put(key, type);
+            } else if (e.shared() == null) {
+                e = e.withShared(type);
+            }
+            cache.putMemory(key, e);
             warm.put(CodeCache.Recipe.spot(p.recipe().physPc(), p.recipe().mode()), p.recipe().pcs());
             loadedKeys.add(key);
             preloaded.incrementAndGet();
@@ -256,18 +291,32 @@ public final class JitCompiler implements BlockCompiler {
         return preloaded.get();
     }
 
+    /** Classes {@link #preload} defined for this compiler's RAM, until {@link #compile} takes them. */
+    private final Map<CacheKey, Class<?>> preloadedClasses = new ConcurrentHashMap<>();
+
+    /** Defines {@code classBytes}, bound to this compiler's RAM when it has one. */
     private Class<?> define(byte[] classBytes) throws IllegalAccessException {
-        return lookup.defineHiddenClass(classBytes, true).lookupClass();
+        return (ram == null ? lookup.defineHiddenClass(classBytes, true)
+                : lookup.defineHiddenClassWithClassData(classBytes, ram, true)).lookupClass();
     }
 
     /**
-     * A class from a disk payload, or null if it does not define (the JVM verifies it; a
-     * payload that passed the cache's checksum but fails here is dropped).
+     * The class to run a cached region with: the shared one when this compiler makes
+     * shareable classes and there is one, else one preloaded or defined now from the cached
+     * bytes. Null when the bytes do not define (the JVM verifies them: a disk payload that
+     * passed the cache's checksum but fails here is compiled afresh).
      */
-    private CodeCache.Entry define(CodeCache.Payload p) throws IllegalAccessException {
+    private Class<?> typeOf(CacheKey key, CodeCache.Entry e) {
+        if (ram == null && e.shared() != null) {
+            return e.shared();
+        }
+        Class<?> pre = ram != null && key != null ? preloadedClasses.remove(key) : null;
+        if (pre != null) {
+            return pre;
+        }
         try {
-            return new CodeCache.Entry(define(p.classBytes()), p.codeSize(), p.blockCount());
-        } catch (LinkageError | IllegalArgumentException e) {
+            return define(e.bytes());
+        } catch (LinkageError | IllegalArgumentException | IllegalAccessException ex) {
             return null;
         }
     }

@@ -5,6 +5,8 @@ import dev.rivet.ir.IrBlock;
 import dev.rivet.ir.Op;
 import dev.rivet.ir.exec.BlockExit;
 import org.objectweb.asm.ClassWriter;
+import org.objectweb.asm.ConstantDynamic;
+import org.objectweb.asm.Handle;
 import org.objectweb.asm.Label;
 import org.objectweb.asm.MethodVisitor;
 
@@ -55,6 +57,10 @@ final class RegionLowering {
     private static final String LINK = "dev/rivet/ir/exec/ExitLink", LINK_DESC = "L" + LINK + ";";
     private static final String COMPILED = "dev/rivet/ir/exec/CompiledBlock";
     private static final String SEGMENT_DESC = "Ljava/lang/foreign/MemorySegment;";
+    /** The class data ({@code MethodHandles.classData}): the RAM segment, or null (see {@code JitCompiler}). */
+    private static final ConstantDynamic RAM_DATA = new ConstantDynamic("_", SEGMENT_DESC,
+            new Handle(H_INVOKESTATIC, "java/lang/invoke/MethodHandles", "classData",
+                    "(Ljava/lang/invoke/MethodHandles$Lookup;Ljava/lang/String;Ljava/lang/Class;)Ljava/lang/Object;", false));
 
     /** Why a block was not lowered (null when it was). */
     String rejection;
@@ -494,9 +500,7 @@ final class RegionLowering {
 
     private void emitBody(MethodVisitor mv) {
         // Entry: regs and base, then every slot into its local.
-        mv.visitVarInsn(ALOAD, L_HART);
-        mv.visitFieldInsn(GETFIELD, HART, "regs", "[J");
-        mv.visitVarInsn(ASTORE, L_REGS);
+        hartField(mv, "regs", "[J", L_REGS);
         mv.visitVarInsn(ALOAD, L_HART);
         mv.visitFieldInsn(GETFIELD, HART, "instret", "J");
         mv.visitVarInsn(LSTORE, L_BASE);
@@ -520,7 +524,17 @@ final class RegionLowering {
             hartField(mv, "writeAdd", "[J", lWriteAdd);
         }
         if (hasLoads || hasStores) {
-            hartField(mv, "ram", SEGMENT_DESC, lRam);
+            // The class's RAM when it was defined for one machine (a constant HotSpot folds
+            // into every access), else the hart's.
+            Label bound = new Label();
+            mv.visitLdcInsn(RAM_DATA);
+            mv.visitInsn(DUP);
+            mv.visitJumpInsn(IFNONNULL, bound);
+            mv.visitInsn(POP);
+            mv.visitVarInsn(ALOAD, L_HART);
+            mv.visitFieldInsn(GETFIELD, HART, "ram", SEGMENT_DESC);
+            mv.visitLabel(bound);
+            mv.visitVarInsn(ASTORE, lRam);
         }
         List<Site> sites = new ArrayList<>();
         Label tail = new Label();

@@ -8,6 +8,8 @@ import dev.rivet.ir.exec.CompiledBlock;
 import dev.rivet.ir.exec.Region;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -67,6 +69,79 @@ class CodeCacheTest {
         assertEquals(0, later.misses());
         assertTrue(c.stats().contains("1 from the code cache"), c.stats());
         Stream.of(a, b, c).forEach(JitCompiler::shutdown);
+    }
+
+    /** x11 = [x10] + 1; [x10] = x11; then a jump out. */
+    static final int[] INCREMENT = {ld(11, 10, 0), addi(11, 11, 1), sd(11, 10, 0), jal(0, 0x100)};
+
+    /** Runs {@code c} (a compiled {@link #INCREMENT}) on {@code h} with x10 at its data. */
+    static void runIncrement(CompiledBlock c, JitHarness h) {
+        h.hart.regs[10] = JitHarness.DATA;
+        h.hart.pc = PC;
+        c.execute(h.hart, 1 << 20);
+        assertEquals(PC + 12 + 0x100, h.hart.pc);
+    }
+
+    static long data(JitHarness h) {
+        return h.ram.read(JitHarness.DATA - JitHarness.RAM, 8);
+    }
+
+    /**
+     * Machines sharing a code cache: compilers of shareable classes share the class;
+     * compilers bound to their machine's RAM share the lowered bytes (the region is compiled
+     * once) but each defines its own class, which reaches its own machine's RAM only.
+     */
+    @Test
+    void classesBoundToOneMachinesRamAreNeverSharedWithAnother() {
+        try (JitHarness a = new JitHarness(false); JitHarness b = new JitHarness(false)) {
+            a.ram.write(JitHarness.DATA - JitHarness.RAM, 8, 100);
+            b.ram.write(JitHarness.DATA - JitHarness.RAM, 8, 200);
+            CodeCache shared = new CodeCache(100, null);
+            JitCompiler forA = new JitCompiler(shared, a.hart.ram), forB = new JitCompiler(shared, b.hart.ram);
+            CompiledBlock onA = forA.compile(region(INCREMENT)), onB = forB.compile(region(INCREMENT));
+            assertEquals(1, shared.misses());
+            assertEquals(1, forB.cachedRegions(), "B took the lowered region from the cache");
+            assertNotSame(onA.getClass(), onB.getClass());
+            runIncrement(onA, a);
+            runIncrement(onB, b);
+            runIncrement(onB, b);
+            assertEquals(101, data(a));
+            assertEquals(202, data(b));
+
+            JitCompiler plain1 = new JitCompiler(shared), plain2 = new JitCompiler(shared);
+            CompiledBlock p1 = plain1.compile(region(INCREMENT)), p2 = plain2.compile(region(INCREMENT));
+            assertSame(p1.getClass(), p2.getClass(), "one shareable class");
+            assertNotSame(onA.getClass(), p1.getClass());
+            runIncrement(p1, a);
+            runIncrement(p1, b);
+            assertEquals(102, data(a));
+            assertEquals(203, data(b));
+            assertEquals(1, shared.misses(), "lowered once in all");
+            Stream.of(forA, forB, plain1, plain2).forEach(JitCompiler::shutdown);
+        }
+    }
+
+    /**
+     * A bound class takes its RAM from its class data, as a constant, not from the hart it
+     * runs on: run on a hart of another machine (which the JIT never does) it still reaches
+     * the RAM it was bound to. This is what makes HotSpot fold the segment into each access.
+     */
+    @Test
+    void aBoundClassReachesTheRamItWasBoundTo() {
+        try (JitHarness a = new JitHarness(false); JitHarness b = new JitHarness(false)) {
+            a.ram.write(JitHarness.DATA - JitHarness.RAM, 8, 100);
+            b.ram.write(JitHarness.DATA - JitHarness.RAM, 8, 200);
+            JitCompiler forA = new JitCompiler(null, a.hart.ram);
+            CompiledBlock c = forA.compile(region(INCREMENT));
+            // b's hart, with a's page in its data TLB (a's RAM starts at the same address).
+            b.hart.ld(JitHarness.DATA);
+            b.hart.sd(JitHarness.DATA, 200);
+            runIncrement(c, b);
+            assertEquals(101, b.hart.regs[11], "loaded from a's RAM");
+            assertEquals(101, data(a));
+            assertEquals(200, data(b));
+            forA.shutdown();
+        }
     }
 
     @Test
@@ -143,10 +218,13 @@ class CodeCacheTest {
      * loads them ahead and runs them compiled from their first execution, although their
      * counters never reach the threshold. When the guest's code has changed since, the
      * recipe still names the spot but the region's IR differs: it is compiled anew, and the
-     * new code runs.
+     * new code runs. The same for a compiler bound to the machine's RAM, whose classes the
+     * warm start defines for that RAM.
      */
-    @Test
-    void aWarmStartRunsLastRunsHotRegionsCompiledFromTheirFirstExecution(@TempDir Path dir) throws Exception {
+    @ParameterizedTest(name = "bound to RAM: {0}")
+    @ValueSource(booleans = {false, true})
+    void aWarmStartRunsLastRunsHotRegionsCompiledFromTheirFirstExecution(boolean bound, @TempDir Path dir)
+            throws Exception {
         JitCompiler first = new JitCompiler(new CodeCache(100, disk(dir)));
         first.warmStart("guest");
         try (JitHarness h = new JitHarness(first, 10)) {
@@ -159,11 +237,12 @@ class CodeCacheTest {
 
         for (int step : new int[] {2, 3}) {
             CodeCache cache = new CodeCache(100, disk(dir));
-            JitCompiler warm = new JitCompiler(cache);
-            warm.warmStart("guest");
-            warm.awaitWarmStart();
-            assertEquals(2, warm.preloadedRegions(), warm.stats()); // the loop and the spin at the end
-            try (JitHarness h = new JitHarness(warm, Long.MAX_VALUE)) { // never by counting
+            try (JitHarness h = new JitHarness(false)) {
+                JitCompiler warm = new JitCompiler(cache, bound ? h.hart.ram : null);
+                warm.warmStart("guest");
+                warm.awaitWarmStart();
+                assertEquals(2, warm.preloadedRegions(), warm.stats()); // the loop and the spin at the end
+                h.interp.setCompiler(warm.synchronous(), Long.MAX_VALUE); // never by counting
                 putCountingLoop(h, step);
                 h.interp.run(10_000);
                 assertEquals(1000L * step, h.hart.regs[7], "step " + step);
@@ -171,6 +250,7 @@ class CodeCacheTest {
                 assertEquals(2, warm.compiledBlocks(), warm.stats());
                 assertEquals(step == 2 ? 2 : 1, cache.memoryHits(), warm.stats()); // the preloaded classes
                 assertEquals(step == 2 ? 0 : 1, cache.misses(), warm.stats());     // changed code: compiled
+                warm.shutdown();
             }
         }
 

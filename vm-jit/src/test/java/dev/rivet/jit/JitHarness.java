@@ -9,7 +9,7 @@ import dev.rivet.interp.Interpreter;
 /**
  * One hart with 1 MiB of RAM at 0x8000_0000 and an interpreter, optionally with the JIT
  * attached synchronously at threshold 0 (every compilable block runs compiled from its
- * first execution).
+ * first execution), its classes bound to this RAM; or with a given compiler.
  */
 final class JitHarness implements AutoCloseable {
     static final long RAM = 0x8000_0000L;
@@ -53,7 +53,7 @@ final class JitHarness implements AutoCloseable {
         interp = new Interpreter(hart);
         hart.reset(CODE);
         hart.mtvec = TRAP;
-        jit = jitOn ? new JitCompiler() : null;
+        jit = jitOn ? new JitCompiler(null, hart.ram) : null;
         if (jitOn) {
             interp.setCompiler(jit.synchronous(), 0);
         }

@@ -13,7 +13,14 @@ import dev.rivet.jit.JitCompiler;
  *                  hart's own thread (slow to start, reproducible; for testing the JIT)
  * @param threshold executions before a block is compiled in {@link Mode#ON}
  * @param cache     the code cache consulted before compiling, or null (machines that share
- *                  one share compiled classes)
+ *                  one share the lowered bytecode; in {@link Mode#ALWAYS} also the classes)
+ *
+ * <p>Code compiled because it got hot ({@link Mode#ON}), and every class of a compiler with
+ * no cache to share, is bound to its machine's RAM (see {@link JitCompiler}): each machine
+ * defines its own hot classes, and HotSpot compiles each access with the RAM as a
+ * constant. {@link Mode#ALWAYS} with a cache compiles every block a guest runs, cold or
+ * hot; there, one class per region serves every machine that shares the cache, which
+ * spares each later machine HotSpot's warm-up on tens of thousands of classes.
  */
 public record JitOptions(Mode mode, long threshold, CodeCache cache) {
     public enum Mode { OFF, ON, ALWAYS }
@@ -62,7 +69,8 @@ public record JitOptions(Mode mode, long threshold, CodeCache cache) {
         if (mode == Mode.OFF) {
             return null;
         }
-        JitCompiler jit = new JitCompiler(cache);
+        boolean shared = mode == Mode.ALWAYS && cache != null;
+        JitCompiler jit = new JitCompiler(cache, shared ? null : interp.hart().ram);
         if (profile != null && mode == Mode.ON) {
             jit.warmStart(profile);
         }
