@@ -282,8 +282,11 @@ final class VsockMux {
                 return;
             }
         }
-        if (c.guestShutSend && (c.guestShutRcv || c.hostEof)) {
-            reset(c); // nothing more either way: the RST completes the clean disconnect
+        // Nothing more either way: the RST completes the clean disconnect, after the
+        // SHUTDOWN the guest is still owed (the host's EOF), so the guest sees the host
+        // close its side before the connection goes, whichever side finished first.
+        if (c.guestShutSend && (c.guestShutRcv || c.hostEof) && c.shutdownOwed == 0) {
+            reset(c);
         }
     }
 

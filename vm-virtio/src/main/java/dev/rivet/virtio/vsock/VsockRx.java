@@ -139,6 +139,10 @@ final class VsockRx {
             }
             control(q, c, OP_SHUTDOWN, c.shutdownOwed);
             c.shutdownOwed = 0;
+            mux.progressClose(c);
+            if (c.rstOwed) {
+                return service(c, q, noChains);
+            }
         }
         if (c.creditOwed) {
             if (noChains || !takeChain(q)) {

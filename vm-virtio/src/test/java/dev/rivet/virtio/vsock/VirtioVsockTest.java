@@ -292,7 +292,11 @@ class VirtioVsockTest {
         assertArrayEquals(bytes(50, 3), p.data());
         assertEquals(100, p.fwdCnt());
 
-        s.hostEof(); // now neither side will send: the device finishes with RST
+        // Now neither side will send: the device passes the host's EOF on as a SHUTDOWN
+        // (the guest shut first, yet it still learns the host closed its side), then
+        // finishes with RST.
+        s.hostEof();
+        assertEquals(SHUTDOWN_SEND, g.expect(OP_SHUTDOWN, 5000, 1234).flags());
         g.expect(OP_RST, 5000, 1234);
         assertTrue(s.closedByDevice);
         assertEquals(0, dev.connectionCount());
