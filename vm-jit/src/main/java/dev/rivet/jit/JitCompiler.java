@@ -153,11 +153,8 @@ public final class JitCompiler implements BlockCompiler {
                     rejected.incrementAndGet();
                     return null;
                 }
-                e = new CodeCache.Entry(l.bytes, null, l.codeSize, l.blockCount());
                 type = define(l.bytes);
-                if (ram == null) {
-                    e = e.withShared(type);
-                }
+                e = shareable(new CodeCache.Entry(l.bytes, null, l.codeSize, l.blockCount()), type);
                 if (key != null) {
                     cache.missed();
                     cache.putDisk(key, CodeCache.payload(l.bytes, l.codeSize, l.blockCount(),
@@ -165,9 +162,7 @@ public final class JitCompiler implements BlockCompiler {
                 }
             } else {
                 fromCache.incrementAndGet();
-                if (ram == null && e.shared() == null) {
-                    e = e.withShared(type);
-                }
+                e = shareable(e, type);
             }
             if (key != null) {
                 cache.putMemory(key, e);
@@ -244,10 +239,8 @@ public final class JitCompiler implements BlockCompiler {
             }
             if (ram != null) {
                 preloadedClasses.put(key, type);
-            } else if (e.shared() == null) {
-                e = e.withShared(type);
             }
-            cache.putMemory(key, e);
+            cache.putMemory(key, shareable(e, type));
             warm.put(CodeCache.Recipe.spot(p.recipe().physPc(), p.recipe().mode()), p.recipe().pcs());
             loadedKeys.add(key);
             preloaded.incrementAndGet();
@@ -298,6 +291,11 @@ public final class JitCompiler implements BlockCompiler {
     private Class<?> define(byte[] classBytes) throws IllegalAccessException {
         return (ram == null ? lookup.defineHiddenClass(classBytes, true)
                 : lookup.defineHiddenClassWithClassData(classBytes, ram, true)).lookupClass();
+    }
+
+    /** {@code e} with {@code type} as its shareable class, when this compiler makes shareable classes and it has none. */
+    private CodeCache.Entry shareable(CodeCache.Entry e, Class<?> type) {
+        return ram == null && e.shared() == null ? e.withShared(type) : e;
     }
 
     /**
