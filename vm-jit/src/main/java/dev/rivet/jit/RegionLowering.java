@@ -11,6 +11,7 @@ import org.objectweb.asm.Label;
 import org.objectweb.asm.MethodVisitor;
 
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,8 +21,9 @@ import static org.objectweb.asm.Opcodes.*;
 /**
  * Lowers a {@code Region} — IR blocks of one page, the entry first — to the bytes of one
  * class implementing {@code CompiledBlock}: its {@code execute(Hart, int budget)} holds
- * every guest slot the region touches in a JVM local (loaded from {@code hart.regs} at
- * entry). Each block starts at a label; a
+ * guest slots in JVM locals, each loaded from {@code hart.regs} where a path first needs
+ * it, so a region entered for a few instructions loads only what those read (see
+ * {@link #analyseSlots}). Each block starts at a label; a
  * branch or final exit whose target is another block of the region (or the same one) is an
  * internal edge: it adds the block's instructions to a running count and jumps straight
  * there, so guest loops are JVM loops that HotSpot compiles (and OSR-enters) as such. An
@@ -29,11 +31,11 @@ import static org.objectweb.asm.Opcodes.*;
  * ({@code Hart.unitBreak}: a device access, a write to a code page): that is where the
  * dispatcher would have polled timers and interrupts between interpreted blocks.
  *
- * <p>Every way out — taken branch, final exit, faulting load/store — jumps to one shared
- * tail that writes back every slot the region writes anywhere (a slot not yet written at
- * that point still holds its entry value, so writing it back is a no-op), then sets
- * {@code pc}/{@code instret} exactly as the interpreter does and, for a fault, takes the
- * pending exception. The per-site code is a few constants and a goto. A jump to code
+ * <p>Every way out — taken branch, final exit, faulting load/store — writes back the slots
+ * that may have changed on the way there (write-back code shared between exits, see
+ * {@link #writeBack}), then reaches one shared tail that sets {@code pc}/{@code instret}
+ * exactly as the interpreter does and, for a fault, takes the pending exception. The
+ * per-site code is a few constants and a goto. A jump to code
  * outside the region may then go straight on into that code's compiled unit through the
  * site's {@code ExitLink} (see {@link #emitChains}).
  *
@@ -87,8 +89,25 @@ final class RegionLowering {
      */
     private final Label indirect = new Label();
     private final int[] localOf = new int[IrBlock.MAX_SLOT + 1];
-    private final boolean[] written = new boolean[IrBlock.MAX_SLOT + 1];
     private final List<Integer> used = new ArrayList<>();
+    /**
+     * Per block: the slots that may be dirty at its start (written on some path from the
+     * region's entry), and those its locals hold on arrival: the dirty ones plus, for a
+     * block on a loop, what the loop's blocks read (see {@link #analyseSlots}). Every edge
+     * into a block loads what it lacks of the latter from {@code hart.regs}.
+     */
+    private BitSet[] dirtyIn, cachedIn;
+    /** The slots that may be dirty where an indirect jump reaches {@link #indirect}. */
+    private final BitSet indirectDirty = new BitSet();
+    /**
+     * While lowering: the slots whose local holds the current value (every slot not here
+     * still has its value in {@code hart.regs}), and those among them that may differ from
+     * {@code hart.regs} and must be written back on the way out.
+     */
+    private BitSet cached, dirty;
+    /** Write-back code by the set of slots it writes back (see {@link #writeBack}). */
+    private final Map<BitSet, Label> writeBacks = new HashMap<>();
+    private final List<WriteBack> writeBackCode = new ArrayList<>();
 
     // Fixed locals: this and the two parameters, then the register array and instret at entry.
     private static final int L_SELF = 0, L_HART = 1, L_BUDGET = 2, L_REGS = 3, L_BASE = 4;
@@ -167,19 +186,13 @@ final class RegionLowering {
             }
             for (int i = 0; ; i++) {
                 int op = b.op(i);
-                String sig = Op.signature(op);
-                if (sig.charAt(0) != '-') {
-                    use(b.d(i));
-                    written[b.d(i)] = true;
+                if (target(b, i) >= 0) {
+                    use(target(b, i));
                 }
-                if (sig.charAt(2) != '-') {
-                    use(b.a(i));
-                }
-                if (sig.charAt(3) != '-') {
-                    use(b.b(i));
-                }
-                if (Op.isFma(op)) {
-                    use(fmaThird(b, i));
+                for (int src : sources(b, i)) {
+                    if (src >= 0) {
+                        use(src);
+                    }
                 }
                 hasLoads |= (op >= Op.LD8S && op <= Op.LD64) || op == Op.FLD32 || op == Op.FLD64;
                 hasStores |= (op >= Op.ST8 && op <= Op.ST64) || op == Op.FST32 || op == Op.FST64;
@@ -189,6 +202,7 @@ final class RegionLowering {
                 }
             }
         }
+        analyseSlots();
         int next = L_BASE + 2 + 2 * used.size();
         lPc = next;
         lN = next + 2;
@@ -355,7 +369,7 @@ final class RegionLowering {
         if (Op.is(op, Op.F_RM) && rm == Op.RM_DYN) {
             // An invalid frm makes the op an illegal instruction (checked where it is used).
             Label bad = new Label();
-            sites.add(new Site(bad, blk.insnPc(i), blk.insnIndex(i), BlockExit.EXIT_SYSTEM, -1, true));
+            sites.add(site(bad, blk.insnPc(i), blk.insnIndex(i), BlockExit.EXIT_SYSTEM, -1, true));
             mv.visitVarInsn(ILOAD, lFrm);
             push(mv, 4);
             mv.visitJumpInsn(IF_ICMPGT, bad);
@@ -470,6 +484,224 @@ final class RegionLowering {
         return (int) (b.imm(i) >>> 8) & 0xFF;
     }
 
+    /** The slot op {@code i} of {@code b} writes, or -1. */
+    private static int target(IrBlock b, int i) {
+        return Op.signature(b.op(i)).charAt(0) != '-' ? b.d(i) : -1;
+    }
+
+    /** The slots op {@code i} of {@code b} reads (-1 for none). */
+    private static int[] sources(IrBlock b, int i) {
+        String sig = Op.signature(b.op(i));
+        return new int[] {
+            sig.charAt(2) != '-' ? b.a(i) : -1,
+            sig.charAt(3) != '-' ? b.b(i) : -1,
+            Op.isFma(b.op(i)) ? fmaThird(b, i) : -1,
+        };
+    }
+
+    /**
+     * Which slots may be dirty at each block's start and at {@link #indirect}: a forward
+     * "may" data flow over the region's direct internal edges (branches and jumps), to a
+     * fixed point. An indirect jump that continues inside the region writes back what its
+     * target does not track as dirty (see {@link #emitIndirectDispatch}): a return into the
+     * region must not make every block load what the returning function wrote.
+     * Then what each block expects in its locals on arrival. A region entered for a few
+     * instructions so loads only what those read, and writes back only what they wrote;
+     * a loop keeps what it reads and writes in locals across iterations.
+     */
+    private void analyseSlots() {
+        int n = blocks.size();
+        dirtyIn = new BitSet[n];
+        cachedIn = new BitSet[n];
+        for (int k = 0; k < n; k++) {
+            dirtyIn[k] = new BitSet();
+        }
+        boolean changed = true;
+        while (changed) {
+            changed = false;
+            for (int k = 0; k < n; k++) {
+                IrBlock b = blocks.get(k);
+                BitSet d = (BitSet) dirtyIn[k].clone();
+                for (int i = 0; i <= ends[k]; i++) {
+                    int op = b.op(i);
+                    int t = op == Op.EXIT || (op >= Op.BR_EQ && op <= Op.BR_GEU) ? internal(b.imm(i)) : -1;
+                    if (t >= 0) {
+                        changed |= addAll(dirtyIn[t], d);
+                    } else if (op == Op.EXIT_IND && n > 1) {
+                        changed |= addAll(indirectDirty, d);
+                    }
+                    if (architectural(target(b, i))) {
+                        d.set(target(b, i));
+                    }
+                }
+            }
+        }
+        // What each block reads before writing it, and which blocks each reaches by direct edges.
+        BitSet[] reads = new BitSet[n], reach = new BitSet[n];
+        for (int k = 0; k < n; k++) {
+            IrBlock b = blocks.get(k);
+            BitSet r = new BitSet(), w = new BitSet();
+            reach[k] = new BitSet();
+            for (int i = 0; i <= ends[k]; i++) {
+                for (int src : sources(b, i)) {
+                    if (src >= 0 && !w.get(src)) {
+                        r.set(src);
+                    }
+                }
+                if (target(b, i) >= 0) {
+                    w.set(target(b, i));
+                }
+                int op = b.op(i);
+                int t = op == Op.EXIT || (op >= Op.BR_EQ && op <= Op.BR_GEU) ? internal(b.imm(i)) : -1;
+                if (t >= 0) {
+                    reach[k].set(t);
+                }
+            }
+            reads[k] = r;
+        }
+        for (boolean grew = true; grew; ) {
+            grew = false;
+            for (int k = 0; k < n; k++) {
+                for (int t = reach[k].nextSetBit(0); t >= 0; t = reach[k].nextSetBit(t + 1)) {
+                    grew |= addAll(reach[k], reach[t]);
+                }
+            }
+        }
+        // A block on a loop expects in its locals what any block of that loop reads, so the
+        // loop carries them round in locals; they are loaded once, where the loop is entered.
+        // Any other block loads what it reads where it first reads it.
+        for (int k = 0; k < n; k++) {
+            BitSet c = (BitSet) dirtyIn[k].clone();
+            for (int t = reach[k].nextSetBit(0); t >= 0; t = reach[k].nextSetBit(t + 1)) {
+                if (reach[t].get(k)) {
+                    c.or(reads[t]);
+                }
+            }
+            cachedIn[k] = c;
+        }
+    }
+
+    /**
+     * True for a slot that outlives the instruction writing it, i.e. one that may need
+     * writing back: not -1, the slot absorbing writes to x0, or a temporary (temporaries
+     * live within one guest instruction, see {@code RiscvSlots}).
+     */
+    private static boolean architectural(int slot) {
+        return slot >= 0 && slot < Hart.DISCARD;
+    }
+
+    /** {@code to |= from}; true if that changed {@code to}. */
+    private static boolean addAll(BitSet to, BitSet from) {
+        int before = to.cardinality();
+        to.or(from);
+        return to.cardinality() != before;
+    }
+
+    /** Loads into their locals the slots of {@code want} not cached yet (their values are still those in {@code hart.regs}). */
+    private void fill(MethodVisitor mv, BitSet want) {
+        for (int s = want.nextSetBit(0); s >= 0; s = want.nextSetBit(s + 1)) {
+            load(mv, s);
+        }
+    }
+
+    /** Loads slot {@code s} into its local unless it is cached already. */
+    private void load(MethodVisitor mv, int s) {
+        if (!cached.get(s)) {
+            if (!architectural(s)) {
+                throw new IllegalStateException("temporary " + s + " read before the instruction wrote it");
+            }
+            mv.visitVarInsn(ALOAD, L_REGS);
+            push(mv, s);
+            mv.visitInsn(LALOAD);
+            mv.visitVarInsn(LSTORE, localOf[s]);
+            cached.set(s);
+        }
+    }
+
+    /**
+     * Before jumping to block {@code t}: what may be dirty here must be tracked as dirty
+     * there (the analysis guarantees it), and the block's expected locals are loaded.
+     */
+    private void enter(MethodVisitor mv, int t, BitSet cachedHere, BitSet dirtyHere) {
+        BitSet extra = (BitSet) dirtyHere.clone();
+        extra.andNot(dirtyIn[t]);
+        if (!extra.isEmpty()) {
+            throw new IllegalStateException("slot analysis: dirty " + extra + " not tracked into block " + t);
+        }
+        BitSet saved = cached;
+        cached = (BitSet) cachedHere.clone();
+        fill(mv, cachedIn[t]);
+        cached = saved;
+    }
+
+    /** One write-back: stores {@code slots} to {@code hart.regs}, then goes on to {@code next}. */
+    private record WriteBack(Label label, BitSet slots, Label next) {
+    }
+
+    /**
+     * Where an exit with {@code dirtySlots} dirty goes: code that writes them back and then
+     * reaches {@code tail}. Exits with the same set share it; a larger set writes what it
+     * adds to the largest smaller set that already has code and continues there (the sets
+     * of one block grow one write at a time), so each block adds a few bytes per write.
+     */
+    private Label writeBack(BitSet dirtySlots, Label tail) {
+        if (dirtySlots.isEmpty()) {
+            return tail;
+        }
+        Label l = writeBacks.get(dirtySlots);
+        if (l != null) {
+            return l;
+        }
+        BitSet base = null;
+        if (lastWriteBack != null && subset(lastWriteBack, dirtySlots)) {
+            base = lastWriteBack; // the usual case: the same block, a few more writes
+        } else {
+            for (BitSet known : writeBacks.keySet()) {
+                if (subset(known, dirtySlots) && (base == null || known.cardinality() > base.cardinality())) {
+                    base = known;
+                }
+            }
+        }
+        BitSet own = (BitSet) dirtySlots.clone();
+        if (base != null) {
+            own.andNot(base);
+        }
+        l = new Label();
+        BitSet key = (BitSet) dirtySlots.clone();
+        writeBacks.put(key, l);
+        writeBackCode.add(new WriteBack(l, own, base == null ? tail : writeBacks.get(base)));
+        lastWriteBack = key;
+        return l;
+    }
+
+    /** The set most recently given write-back code. */
+    private BitSet lastWriteBack;
+
+    private static boolean subset(BitSet a, BitSet b) {
+        BitSet rest = (BitSet) a.clone();
+        rest.andNot(b);
+        return rest.isEmpty();
+    }
+
+    private void emitWriteBacks(MethodVisitor mv) {
+        for (int k = 0; k < writeBackCode.size(); k++) { // grows no more: every exit is emitted
+            WriteBack w = writeBackCode.get(k);
+            mv.visitLabel(w.label);
+            store(mv, w.slots);
+            mv.visitJumpInsn(GOTO, w.next);
+        }
+    }
+
+    /** Writes the locals of {@code slots} back to {@code hart.regs}. */
+    private void store(MethodVisitor mv, BitSet slots) {
+        for (int s = slots.nextSetBit(0); s >= 0; s = slots.nextSetBit(s + 1)) {
+            mv.visitVarInsn(ALOAD, L_REGS);
+            push(mv, s);
+            mv.visitVarInsn(LLOAD, localOf[s]);
+            mv.visitInsn(LASTORE);
+        }
+    }
+
     private void use(int slot) {
         if (localOf[slot] < 0) {
             localOf[slot] = L_BASE + 2 + 2 * used.size();
@@ -482,14 +714,12 @@ final class RegionLowering {
      * instructions retired in the current block). With {@code edge >= 0} it is an internal
      * edge to that block, taken unless the budget is used up.
      */
-    private record Site(Label label, long pc, int n, int kind, int edge, boolean illegal) {
-        Site(Label label, long pc, int n, int kind) {
-            this(label, pc, n, kind, -1, false);
-        }
+    private record Site(Label label, long pc, int n, int kind, int edge, boolean illegal, BitSet cached, BitSet dirty) {
+    }
 
-        Site(Label label, long pc, int n, int kind, int edge) {
-            this(label, pc, n, kind, edge, false);
-        }
+    /** A site where the code is now: the slots cached and dirty at this point go with it. */
+    private Site site(Label label, long pc, int n, int kind, int edge, boolean illegal) {
+        return new Site(label, pc, n, kind, edge, illegal, (BitSet) cached.clone(), (BitSet) dirty.clone());
     }
 
     private static void hartField(MethodVisitor mv, String name, String desc, int local) {
@@ -504,12 +734,6 @@ final class RegionLowering {
         mv.visitVarInsn(ALOAD, L_HART);
         mv.visitFieldInsn(GETFIELD, HART, "instret", "J");
         mv.visitVarInsn(LSTORE, L_BASE);
-        for (int s : used) {
-            mv.visitVarInsn(ALOAD, L_REGS);
-            push(mv, s);
-            mv.visitInsn(LALOAD);
-            mv.visitVarInsn(LSTORE, localOf[s]);
-        }
         mv.visitInsn(ICONST_0);
         mv.visitVarInsn(ISTORE, lCnt);
         mv.visitVarInsn(ALOAD, L_HART);
@@ -536,41 +760,46 @@ final class RegionLowering {
             mv.visitLabel(bound);
             mv.visitVarInsn(ASTORE, lRam);
         }
+        // The entry block's locals, as if from an edge with nothing cached or dirty.
+        cached = new BitSet();
+        dirty = new BitSet();
+        fill(mv, cachedIn[0]);
         List<Site> sites = new ArrayList<>();
         Label tail = new Label();
         for (int k = 0; k < blocks.size(); k++) {
             blk = blocks.get(k);
             mv.visitLabel(starts[k]);
+            cached = (BitSet) cachedIn[k].clone();
+            dirty = (BitSet) dirtyIn[k].clone();
             for (int i = 0; i <= ends[k]; i++) {
+                for (int src : sources(blk, i)) {
+                    if (src >= 0) {
+                        load(mv, src);
+                    }
+                }
                 emitOp(mv, i, sites, tail);
             }
         }
         for (Site s : sites) {
             mv.visitLabel(s.label);
             if (s.edge >= 0) {
-                emitEdge(mv, s.pc, s.n, s.kind, s.edge, tail);
+                emitEdge(mv, s.pc, s.n, s.kind, s.edge, tail, s.cached, s.dirty);
             } else {
                 if (s.illegal) {
                     mv.visitVarInsn(ALOAD, L_HART);
                     call(mv, RT, "illegalInstruction", "(L" + HART + ";)V");
                 }
                 emitSiteConstants(mv, s.pc, s.n, s.kind);
-                mv.visitJumpInsn(GOTO, tail);
+                mv.visitJumpInsn(GOTO, writeBack(s.dirty, tail));
             }
         }
         if (blocks.size() > 1) {
             emitIndirectDispatch(mv, tail);
         }
-        // The shared tail: write back, set pc and instret, take a pending fault.
+        emitWriteBacks(mv);
+        // The shared tail (every slot that was dirty is written back): set pc and
+        // instret, take a pending fault.
         mv.visitLabel(tail);
-        for (int s : used) {
-            if (written[s]) {
-                mv.visitVarInsn(ALOAD, L_REGS);
-                push(mv, s);
-                mv.visitVarInsn(LLOAD, localOf[s]);
-                mv.visitInsn(LASTORE);
-            }
-        }
         mv.visitVarInsn(ALOAD, L_HART);
         mv.visitVarInsn(LLOAD, lPc);
         mv.visitFieldInsn(PUTFIELD, HART, "pc", "J");
@@ -666,29 +895,26 @@ final class RegionLowering {
      * An internal edge after {@code n} instructions of the current block: count them, then
      * jump to block {@code target} unless the budget is used up, else leave for {@code pc}.
      */
-    private void emitEdge(MethodVisitor mv, long pc, int n, int kind, int target, Label tail) {
+    private void emitEdge(MethodVisitor mv, long pc, int n, int kind, int target, Label tail, BitSet cachedHere,
+            BitSet dirtyHere) {
         Label leave = new Label();
         mv.visitIincInsn(lCnt, n);
-        emitBudgetCheck(mv, target, leave);
+        emitBudgetCheck(mv, leave);
+        enter(mv, target, cachedHere, dirtyHere);
+        mv.visitJumpInsn(GOTO, starts[target]);
         mv.visitLabel(leave);
         emitSiteConstants(mv, pc, 0, kind, -1); // left for the budget or a break: no chaining
-        mv.visitJumpInsn(GOTO, tail);
+        mv.visitJumpInsn(GOTO, writeBack(dirtyHere, tail));
     }
 
-    /** Jumps to block {@code target} unless the budget is used up or the hart asks for a break. */
-    private void emitBudgetCheck(MethodVisitor mv, int target, Label leave) {
+    /** Jumps to {@code leave} if the budget is used up or the hart asks for a break. */
+    private void emitBudgetCheck(MethodVisitor mv, Label leave) {
         mv.visitVarInsn(ILOAD, lCnt);
         mv.visitVarInsn(ILOAD, L_BUDGET);
         mv.visitJumpInsn(IF_ICMPGE, leave);
         mv.visitVarInsn(ALOAD, L_HART);
         mv.visitFieldInsn(GETFIELD, HART, "unitBreak", "Z");
-        mv.visitJumpInsn(IFEQ, starts[target]);
-    }
-
-    /** With the exit already set up, continues at block {@code target} if the budget allows. */
-    private void emitContinue(MethodVisitor mv, int target, Label tail) {
-        emitBudgetCheck(mv, target, tail);
-        mv.visitJumpInsn(GOTO, tail);
+        mv.visitJumpInsn(IFNE, leave);
     }
 
     /**
@@ -711,19 +937,27 @@ final class RegionLowering {
             keys[k] = (int) blocks.get(order[k]).pc;
             cases[k] = new Label();
         }
+        Label leave = writeBack(indirectDirty, tail);
         mv.visitLabel(indirect);
         mv.visitVarInsn(LLOAD, lPc);
         mv.visitInsn(L2I);
-        mv.visitLookupSwitchInsn(tail, keys, cases);
+        mv.visitLookupSwitchInsn(leave, keys, cases);
         for (int k = 0; k < m; k++) {
             mv.visitLabel(cases[k]);
             mv.visitVarInsn(LLOAD, lPc);
             mv.visitLdcInsn(blocks.get(order[k]).pc);
             mv.visitInsn(LCMP);
-            mv.visitJumpInsn(IFNE, tail);
+            mv.visitJumpInsn(IFNE, leave);
             mv.visitVarInsn(ILOAD, lN);
             mv.visitVarInsn(ISTORE, lCnt);
-            emitContinue(mv, order[k], tail);
+            emitBudgetCheck(mv, leave);
+            BitSet flush = (BitSet) indirectDirty.clone();
+            flush.andNot(dirtyIn[order[k]]);
+            store(mv, flush);
+            BitSet stillDirty = (BitSet) indirectDirty.clone();
+            stillDirty.and(dirtyIn[order[k]]);
+            enter(mv, order[k], indirectDirty, stillDirty);
+            mv.visitJumpInsn(GOTO, starts[order[k]]);
         }
     }
 
@@ -759,12 +993,20 @@ final class RegionLowering {
         }
     }
 
+    /** Pushes a slot's value: its local, which {@code emitBody} has loaded before the op. */
     private void ld(MethodVisitor mv, int slot) {
+        if (!cached.get(slot)) {
+            throw new IllegalStateException("slot " + slot + " read before it was loaded");
+        }
         mv.visitVarInsn(LLOAD, localOf[slot]);
     }
 
     private void st(MethodVisitor mv, int slot) {
         mv.visitVarInsn(LSTORE, localOf[slot]);
+        cached.set(slot);
+        if (architectural(slot)) {
+            dirty.set(slot);
+        }
     }
 
     private static void rt(MethodVisitor mv, String name) {
@@ -1091,7 +1333,7 @@ final class RegionLowering {
 
             case Op.BR_EQ, Op.BR_NE, Op.BR_LT, Op.BR_GE, Op.BR_LTU, Op.BR_GEU -> {
                 Label taken = new Label();
-                sites.add(new Site(taken, imm, blk.insnIndex(i) + 1, BlockExit.EXIT_TAKEN, internal(imm)));
+                sites.add(site(taken, imm, blk.insnIndex(i) + 1, BlockExit.EXIT_TAKEN, internal(imm), false));
                 ld(mv, a);
                 ld(mv, b);
                 if (op == Op.BR_LTU || op == Op.BR_GEU) {
@@ -1109,10 +1351,10 @@ final class RegionLowering {
             case Op.EXIT -> {
                 int target = internal(imm);
                 if (target >= 0) {
-                    emitEdge(mv, imm, blk.insnIndex(i) + 1, BlockExit.EXIT_FALL, target, tail);
+                    emitEdge(mv, imm, blk.insnIndex(i) + 1, BlockExit.EXIT_FALL, target, tail, cached, dirty);
                 } else {
                     emitSiteConstants(mv, imm, blk.insnIndex(i) + 1, BlockExit.EXIT_FALL);
-                    mv.visitJumpInsn(GOTO, tail);
+                    mv.visitJumpInsn(GOTO, writeBack(dirty, tail));
                 }
             }
             case Op.EXIT_IND -> {
@@ -1126,7 +1368,13 @@ final class RegionLowering {
                 mv.visitVarInsn(ISTORE, lN);
                 push(mv, BlockExit.EXIT_FALL);
                 mv.visitVarInsn(ISTORE, lKind);
-                mv.visitJumpInsn(GOTO, blocks.size() > 1 ? indirect : tail);
+                if (blocks.size() > 1) {
+                    // Everything that may be dirty at the shared dispatch is in a local there.
+                    fill(mv, indirectDirty);
+                    mv.visitJumpInsn(GOTO, indirect);
+                } else {
+                    mv.visitJumpInsn(GOTO, writeBack(dirty, tail));
+                }
             }
             case Op.LR_32, Op.LR_64, Op.SC_32, Op.SC_64, Op.AMO_32, Op.AMO_64 -> {
                 // The shared semantics (reservation, code-page writes, alignment and RAM checks).
@@ -1156,7 +1404,7 @@ final class RegionLowering {
     /** After a load/store: if the hart recorded an exception, leave through a fault site. */
     private void faultCheck(MethodVisitor mv, int i, List<Site> sites) {
         Label fault = new Label();
-        sites.add(new Site(fault, blk.insnPc(i), blk.insnIndex(i), BlockExit.EXIT_SYSTEM));
+        sites.add(site(fault, blk.insnPc(i), blk.insnIndex(i), BlockExit.EXIT_SYSTEM, -1, false));
         mv.visitVarInsn(ALOAD, L_HART);
         mv.visitFieldInsn(GETFIELD, HART, "excCause", "I");
         mv.visitJumpInsn(IFGE, fault);

@@ -106,9 +106,9 @@ class JitDifferentialTest {
                 final long step = steps;
                 assertEquals(a.hart.pc, b.hart.pc, () -> "pc after step " + step + ", " + where);
                 assertEquals(a.hart.instret, b.hart.instret, () -> "instret after step " + step + ", " + where);
-                if (!Arrays.equals(a.hart.regs, b.hart.regs)) {
+                if (!Arrays.equals(a.architecturalRegs(), b.architecturalRegs())) {
                     fail("registers after step " + step + " (pc " + Long.toHexString(a.hart.pc) + "): "
-                            + diff(a.hart.regs, b.hart.regs) + ", " + where);
+                            + diff(a.architecturalRegs(), b.architecturalRegs()) + ", " + where);
                 }
                 assertEquals(a.hart.mcause, b.hart.mcause, () -> "mcause, " + where);
                 assertEquals(a.hart.mepc, b.hart.mepc, () -> "mepc, " + where);

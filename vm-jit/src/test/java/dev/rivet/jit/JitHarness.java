@@ -59,6 +59,15 @@ final class JitHarness implements AutoCloseable {
         }
     }
 
+    /**
+     * x0-x31 and f0-f31: what two engines must agree on. The slots above (the one absorbing
+     * writes to x0, the temporaries) are scratch within one guest instruction; the
+     * interpreter leaves its last values there, compiled code does not write them back.
+     */
+    long[] architecturalRegs() {
+        return java.util.Arrays.copyOf(hart.regs, Hart.DISCARD);
+    }
+
     void put(long addr, int... words) {
         for (int k = 0; k < words.length; k++) {
             ram.write(addr - RAM + 4L * k, 4, words[k]);
