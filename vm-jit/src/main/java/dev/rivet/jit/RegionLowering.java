@@ -523,11 +523,10 @@ final class RegionLowering {
                 IrBlock b = blocks.get(k);
                 BitSet d = (BitSet) dirtyIn[k].clone();
                 for (int i = 0; i <= ends[k]; i++) {
-                    int op = b.op(i);
-                    int t = op == Op.EXIT || (op >= Op.BR_EQ && op <= Op.BR_GEU) ? internal(b.imm(i)) : -1;
+                    int t = edgeTarget(b, i);
                     if (t >= 0) {
                         changed |= addAll(dirtyIn[t], d);
-                    } else if (op == Op.EXIT_IND && n > 1) {
+                    } else if (b.op(i) == Op.EXIT_IND && n > 1) {
                         changed |= addAll(indirectDirty, d);
                     }
                     if (architectural(target(b, i))) {
@@ -551,10 +550,8 @@ final class RegionLowering {
                 if (target(b, i) >= 0) {
                     w.set(target(b, i));
                 }
-                int op = b.op(i);
-                int t = op == Op.EXIT || (op >= Op.BR_EQ && op <= Op.BR_GEU) ? internal(b.imm(i)) : -1;
-                if (t >= 0) {
-                    reach[k].set(t);
+                if (edgeTarget(b, i) >= 0) {
+                    reach[k].set(edgeTarget(b, i));
                 }
             }
             reads[k] = r;
@@ -579,6 +576,12 @@ final class RegionLowering {
             }
             cachedIn[k] = c;
         }
+    }
+
+    /** The block of this region a direct jump or branch (op {@code i} of {@code b}) goes to, or -1. */
+    private int edgeTarget(IrBlock b, int i) {
+        int op = b.op(i);
+        return op == Op.EXIT || (op >= Op.BR_EQ && op <= Op.BR_GEU) ? internal(b.imm(i)) : -1;
     }
 
     /**
