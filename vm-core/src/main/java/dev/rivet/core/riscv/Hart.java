@@ -614,9 +614,8 @@ public final class Hart {
             return 0;
         }
         if (ramRegion.contains(pa, size)) {
-            int i = (int) (va >>> 12) & TLB_MASK;
-            readTag[i] = va & PAGE_MASK;
-            readAdd[i] = ((pa & PAGE_MASK) - ramBase) - (va & PAGE_MASK);
+            readTag[t] = va & PAGE_MASK;
+            readAdd[t] = ((pa & PAGE_MASK) - ramBase) - (va & PAGE_MASK);
             return ramRegion.read(pa - ramBase, size);
         }
         Bus.Region r = bus.find(pa);
@@ -661,9 +660,8 @@ public final class Hart {
                 unitBreak = true;
             } else if (!codePages.isCode(pa)) {
                 // The walk above has set the PTE's D bit: the page is writable and dirty.
-                int i = (int) (va >>> 12) & TLB_MASK;
-                writeTag[i] = va & PAGE_MASK;
-                writeAdd[i] = ((pa & PAGE_MASK) - ramBase) - (va & PAGE_MASK);
+                writeTag[t] = va & PAGE_MASK;
+                writeAdd[t] = ((pa & PAGE_MASK) - ramBase) - (va & PAGE_MASK);
             }
             ramRegion.write(pa - ramBase, size, v);
             if (watched && pa + size > watchLo && pa < watchHi) {
