@@ -40,6 +40,21 @@ public final class JitRuntime {
         return mayChain(h, left) ? c : null;
     }
 
+    /** {@link #fpPlain}: NX is set and frm is RNE, so every op rounding to nearest-even may take its plain path. */
+    public static final int FP_PLAIN_ANY_RNE = 2;
+
+    /**
+     * At a region's entry: 0 when NX is clear (no F/D op may take its plain fast path), 1 when
+     * it is set (ops with the static mode RNE may), {@link #FP_PLAIN_ANY_RNE} when also frm is
+     * RNE (ops with the dynamic mode may too). See {@code RegionLowering.emitPlainFp}.
+     */
+    public static int fpPlain(dev.rivet.core.riscv.Hart h) {
+        if ((h.fp.flags & dev.rivet.core.fp.FpFlags.NX) == 0) {
+            return 0;
+        }
+        return h.frm == dev.rivet.core.fp.RoundingMode.RNE ? FP_PLAIN_ANY_RNE : 1;
+    }
+
     /** An FP op found frm invalid: raise the illegal-instruction exception (taken by the caller's exit). */
     public static void illegalInstruction(dev.rivet.core.riscv.Hart h) {
         h.raise(dev.rivet.core.riscv.Cause.ILLEGAL_INSN, 0);

@@ -1,5 +1,6 @@
 package dev.rivet.jit;
 
+import dev.rivet.core.fp.RvFloat;
 import dev.rivet.core.riscv.Hart;
 import dev.rivet.ir.IrBlock;
 import dev.rivet.ir.Op;
@@ -16,6 +17,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import static dev.rivet.core.fp.RoundingMode.RNE;
 import static org.objectweb.asm.Opcodes.*;
 
 /**
@@ -121,7 +123,12 @@ final class RegionLowering {
      * stores (see {@code Hart.ld(long, long[], long[], MemorySegment)}).
      */
     private int lReadTag, lReadAdd, lWriteTag, lWriteAdd, lRam;
-    private boolean hasLoads, hasStores;
+    /**
+     * Which F/D arithmetic may take its plain fast path (see {@link #emitPlainFp}), read at
+     * entry when the region has F/D ops (an int: {@code JitRuntime.fpPlain}).
+     */
+    private int lFpPlain;
+    private boolean hasLoads, hasStores, hasFp;
     /** Chainable exit sites (see {@link #emitChains}); each has a link field {@code link<k>}. */
     private int siteCount;
 
@@ -196,6 +203,7 @@ final class RegionLowering {
                 }
                 hasLoads |= (op >= Op.LD8S && op <= Op.LD64) || op == Op.FLD32 || op == Op.FLD64;
                 hasStores |= (op >= Op.ST8 && op <= Op.ST64) || op == Op.FST32 || op == Op.FST64;
+                hasFp |= isFp(op);
                 if (op == Op.EXIT || op == Op.EXIT_IND) {
                     ends[k] = i;
                     break;
@@ -218,6 +226,7 @@ final class RegionLowering {
         lWriteTag = next + 14;
         lWriteAdd = next + 15;
         lRam = next + 16;
+        lFpPlain = next + 17;
 
         ClassWriter cw = new ClassWriter(ClassWriter.COMPUTE_FRAMES | ClassWriter.COMPUTE_MAXS) {
             @Override
@@ -374,26 +383,19 @@ final class RegionLowering {
             push(mv, 4);
             mv.visitJumpInsn(IF_ICMPGT, bad);
         }
-        StringBuilder desc = new StringBuilder("(");
         int[] slots = {a, b, Op.isFma(op) ? fmaThird(blk, i) : -1};
+        Label done = null;
+        if (rel >= 0 && (rel <= 4 || Op.isFma(op)) && (rm == RNE || rm == Op.RM_DYN)) {
+            done = new Label();
+            emitPlainFp(mv, op, rel, rm == Op.RM_DYN, single, name, args.length(), slots, d, done);
+        }
+        StringBuilder desc = new StringBuilder("(");
         for (int k = 0; k < args.length(); k++) {
             char kind = args.charAt(k);
             ld(mv, slots[k]);
             switch (kind) {
                 case 'f' -> {
-                    if (single) {
-                        call(mv, FPOPS, "unbox", "(J)I");
-                    }
-                    boolean negate = Op.isFma(op) && (k == 0 ? rel == 9 || rel == 10 : k == 2 && (rel == 8 || rel == 10));
-                    if (negate) {
-                        if (single) {
-                            push(mv, Integer.MIN_VALUE);
-                            mv.visitInsn(IXOR);
-                        } else {
-                            pushLong(mv, Long.MIN_VALUE);
-                            mv.visitInsn(LXOR);
-                        }
-                    }
+                    fpOperand(mv, op, rel, single, k);
                     desc.append(t);
                 }
                 case 's' -> {
@@ -439,7 +441,77 @@ final class RegionLowering {
             }
         }
         st(mv, d);
+        if (done != null) {
+            mv.visitLabel(done);
+        }
         return true;
+    }
+
+    /**
+     * An F/D operand on the stack (the register's value) made the operation's argument:
+     * unboxed for single precision, negated where a fused multiply-add negates it.
+     */
+    private static void fpOperand(MethodVisitor mv, int op, int rel, boolean single, int k) {
+        if (single) {
+            call(mv, FPOPS, "unbox", "(J)I");
+        }
+        boolean negate = Op.isFma(op) && (k == 0 ? rel == 9 || rel == 10 : k == 2 && (rel == 8 || rel == 10));
+        if (negate) {
+            if (single) {
+                push(mv, Integer.MIN_VALUE);
+                mv.visitInsn(IXOR);
+            } else {
+                pushLong(mv, Long.MIN_VALUE);
+                mv.visitInsn(LXOR);
+            }
+        }
+    }
+
+    /**
+     * The plain fast path of add, sub, mul, div, sqrt and the fused multiply-adds: when the
+     * region was entered with NX set and the op rounds to nearest-even (statically, or
+     * {@code dyn} and frm was RNE at entry), {@code RvFloat}'s {@code *Plain} method alone,
+     * and its result if it is not {@code NOT_PLAIN}; otherwise on to the full operation,
+     * emitted next. The full operations start with the same test, but they are too big for
+     * HotSpot to inline everywhere in a large region, and a call per op was most of an FP
+     * loop's time. Flags only accrue inside a region (fflags and fcsr writes end it), so NX
+     * set at entry stays set; NX raised later in the region just keeps the full path.
+     */
+    private void emitPlainFp(MethodVisitor mv, int op, int rel, boolean dyn, boolean single, String name,
+            int operands, int[] slots, int d, Label done) {
+        Label full = new Label();
+        mv.visitVarInsn(ILOAD, lFpPlain);
+        if (dyn) {
+            push(mv, JitRuntime.FP_PLAIN_ANY_RNE);
+            mv.visitJumpInsn(IF_ICMPNE, full);
+        } else {
+            mv.visitJumpInsn(IFEQ, full);
+        }
+        String t = single ? "I" : "J";
+        for (int k = 0; k < operands; k++) {
+            ld(mv, slots[k]);
+            fpOperand(mv, op, rel, single, k);
+        }
+        String w = single ? "32" : "64";
+        call(mv, RVFLOAT, name.substring(0, name.length() - 2) + "Plain" + w, "(" + t.repeat(operands) + ")" + t);
+        if (single) {
+            mv.visitInsn(DUP);
+            mv.visitVarInsn(ISTORE, lTmp);
+            push(mv, RvFloat.NOT_PLAIN32);
+            mv.visitJumpInsn(IF_ICMPEQ, full);
+            mv.visitVarInsn(ILOAD, lTmp);
+            call(mv, FPOPS, "box", "(I)J");
+        } else {
+            mv.visitInsn(DUP2);
+            mv.visitVarInsn(LSTORE, lTmp);
+            pushLong(mv, RvFloat.NOT_PLAIN64);
+            mv.visitInsn(LCMP);
+            mv.visitJumpInsn(IFEQ, full);
+            mv.visitVarInsn(LLOAD, lTmp);
+        }
+        st(mv, d);
+        mv.visitJumpInsn(GOTO, done);
+        mv.visitLabel(full);
     }
 
     /** fsgnj, fsgnjn, fsgnjx ({@code kind} 0, 1, 2): a's magnitude with b's sign, its negation, or the xor of both. */
@@ -742,6 +814,11 @@ final class RegionLowering {
         mv.visitVarInsn(ALOAD, L_HART);
         mv.visitFieldInsn(GETFIELD, HART, "frm", "I");
         mv.visitVarInsn(ISTORE, lFrm);
+        if (hasFp) {
+            mv.visitVarInsn(ALOAD, L_HART);
+            call(mv, RT, "fpPlain", "(L" + HART + ";)I");
+            mv.visitVarInsn(ISTORE, lFpPlain);
+        }
         if (hasLoads) {
             hartField(mv, "readTag", "[J", lReadTag);
             hartField(mv, "readAdd", "[J", lReadAdd);

@@ -102,15 +102,86 @@ public final class RvFloat {
         return m > Float.MIN_NORMAL && m <= Float.MAX_VALUE;
     }
 
+    /**
+     * What the {@code *Plain64} methods return when Java's result is not {@linkplain #plain64
+     * plain}: a NaN pattern, so never a plain result.
+     */
+    public static final long NOT_PLAIN64 = -1L;
+    /** The binary32 counterpart of {@link #NOT_PLAIN64}. */
+    public static final int NOT_PLAIN32 = -1;
+
+    // The *Plain methods: an operation in Java arithmetic, its bits if the result is plain, else
+    // NOT_PLAIN. In the state nearestWithInexact tests for (rm RNE, NX set) a plain result is the
+    // whole answer, flags included, so the full operations start with them; compiled code calls
+    // them directly under that test, inline (each stays under HotSpot's 35-byte inlining size),
+    // and the full operation only when they return NOT_PLAIN.
+
+    public static long addPlain64(long a, long b) {
+        return plainBits64(Double.longBitsToDouble(a) + Double.longBitsToDouble(b));
+    }
+
+    public static long subPlain64(long a, long b) {
+        return plainBits64(Double.longBitsToDouble(a) - Double.longBitsToDouble(b));
+    }
+
+    public static long mulPlain64(long a, long b) {
+        return plainBits64(Double.longBitsToDouble(a) * Double.longBitsToDouble(b));
+    }
+
+    public static long divPlain64(long a, long b) {
+        return plainBits64(Double.longBitsToDouble(a) / Double.longBitsToDouble(b));
+    }
+
+    public static long sqrtPlain64(long a) {
+        return plainBits64(Math.sqrt(Double.longBitsToDouble(a)));
+    }
+
+    public static long fmaPlain64(long a, long b, long c) {
+        return plainBits64(Math.fma(Double.longBitsToDouble(a), Double.longBitsToDouble(b), Double.longBitsToDouble(c)));
+    }
+
+    public static int addPlain32(int a, int b) {
+        return plainBits32(Float.intBitsToFloat(a) + Float.intBitsToFloat(b));
+    }
+
+    public static int subPlain32(int a, int b) {
+        return plainBits32(Float.intBitsToFloat(a) - Float.intBitsToFloat(b));
+    }
+
+    public static int mulPlain32(int a, int b) {
+        return plainBits32(Float.intBitsToFloat(a) * Float.intBitsToFloat(b));
+    }
+
+    public static int divPlain32(int a, int b) {
+        return plainBits32(Float.intBitsToFloat(a) / Float.intBitsToFloat(b));
+    }
+
+    /** A double square root of a binary32 value rounds correctly to binary32 (53 >= 2*24 + 2). */
+    public static int sqrtPlain32(int a) {
+        return plainBits32((float) Math.sqrt(Float.intBitsToFloat(a)));
+    }
+
+    public static int fmaPlain32(int a, int b, int c) {
+        return plainBits32(Math.fma(Float.intBitsToFloat(a), Float.intBitsToFloat(b), Float.intBitsToFloat(c)));
+    }
+
+    private static long plainBits64(double r) {
+        return plain64(r) ? Double.doubleToRawLongBits(r) : NOT_PLAIN64;
+    }
+
+    private static int plainBits32(float r) {
+        return plain32(r) ? Float.floatToRawIntBits(r) : NOT_PLAIN32;
+    }
+
     // ---------------------------------------------------------------------------------------
     // binary32 arithmetic: compute exactly or rounded-to-odd in double, then round on the bits
     // ---------------------------------------------------------------------------------------
 
     public static int add32(int a, int b, int rm, FpStatus st) {
         if (nearestWithInexact(rm, st)) {
-            float r = Float.intBitsToFloat(a) + Float.intBitsToFloat(b);
-            if (plain32(r)) {
-                return Float.floatToRawIntBits(r);
+            int r = addPlain32(a, b);
+            if (r != NOT_PLAIN32) {
+                return r;
             }
         }
         if ((a & EXP32) == EXP32 || (b & EXP32) == EXP32) {
@@ -133,9 +204,9 @@ public final class RvFloat {
 
     public static int mul32(int a, int b, int rm, FpStatus st) {
         if (nearestWithInexact(rm, st)) {
-            float r = Float.intBitsToFloat(a) * Float.intBitsToFloat(b);
-            if (plain32(r)) {
-                return Float.floatToRawIntBits(r);
+            int r = mulPlain32(a, b);
+            if (r != NOT_PLAIN32) {
+                return r;
             }
         }
         if ((a & EXP32) == EXP32 || (b & EXP32) == EXP32) {
@@ -149,9 +220,9 @@ public final class RvFloat {
 
     public static int div32(int a, int b, int rm, FpStatus st) {
         if (nearestWithInexact(rm, st)) {
-            float r = Float.intBitsToFloat(a) / Float.intBitsToFloat(b);
-            if (plain32(r)) {
-                return Float.floatToRawIntBits(r);
+            int r = divPlain32(a, b);
+            if (r != NOT_PLAIN32) {
+                return r;
             }
         }
         if ((a & EXP32) == EXP32 || (b & EXP32) == EXP32) {
@@ -170,10 +241,9 @@ public final class RvFloat {
 
     public static int sqrt32(int a, int rm, FpStatus st) {
         if (nearestWithInexact(rm, st)) {
-            // A double square root of a binary32 value rounds correctly to binary32 (53 >= 2*24 + 2).
-            float r = (float) Math.sqrt(Float.intBitsToFloat(a));
-            if (plain32(r)) {
-                return Float.floatToRawIntBits(r);
+            int r = sqrtPlain32(a);
+            if (r != NOT_PLAIN32) {
+                return r;
             }
         }
         if ((a & ABS32) == 0) {
@@ -190,9 +260,9 @@ public final class RvFloat {
 
     public static int fma32(int a, int b, int c, int rm, FpStatus st) {
         if (nearestWithInexact(rm, st)) {
-            float r = Math.fma(Float.intBitsToFloat(a), Float.intBitsToFloat(b), Float.intBitsToFloat(c));
-            if (plain32(r)) {
-                return Float.floatToRawIntBits(r);
+            int r = fmaPlain32(a, b, c);
+            if (r != NOT_PLAIN32) {
+                return r;
             }
         }
         if ((a & EXP32) == EXP32 || (b & EXP32) == EXP32 || (c & EXP32) == EXP32) {
@@ -215,9 +285,9 @@ public final class RvFloat {
 
     public static long add64(long a, long b, int rm, FpStatus st) {
         if (nearestWithInexact(rm, st)) {
-            double r = Double.longBitsToDouble(a) + Double.longBitsToDouble(b);
-            if (plain64(r)) {
-                return Double.doubleToRawLongBits(r);
+            long r = addPlain64(a, b);
+            if (r != NOT_PLAIN64) {
+                return r;
             }
         }
         if ((a & EXP64) == EXP64 || (b & EXP64) == EXP64) {
@@ -252,9 +322,9 @@ public final class RvFloat {
 
     public static long mul64(long a, long b, int rm, FpStatus st) {
         if (nearestWithInexact(rm, st)) {
-            double r = Double.longBitsToDouble(a) * Double.longBitsToDouble(b);
-            if (plain64(r)) {
-                return Double.doubleToRawLongBits(r);
+            long r = mulPlain64(a, b);
+            if (r != NOT_PLAIN64) {
+                return r;
             }
         }
         if ((a & EXP64) == EXP64 || (b & EXP64) == EXP64) {
@@ -282,9 +352,9 @@ public final class RvFloat {
 
     public static long div64(long a, long b, int rm, FpStatus st) {
         if (nearestWithInexact(rm, st)) {
-            double r = Double.longBitsToDouble(a) / Double.longBitsToDouble(b);
-            if (plain64(r)) {
-                return Double.doubleToRawLongBits(r);
+            long r = divPlain64(a, b);
+            if (r != NOT_PLAIN64) {
+                return r;
             }
         }
         if ((a & EXP64) == EXP64 || (b & EXP64) == EXP64) {
@@ -315,9 +385,9 @@ public final class RvFloat {
 
     public static long sqrt64(long a, int rm, FpStatus st) {
         if (nearestWithInexact(rm, st)) {
-            double r = Math.sqrt(Double.longBitsToDouble(a));
-            if (plain64(r)) {
-                return Double.doubleToRawLongBits(r);
+            long r = sqrtPlain64(a);
+            if (r != NOT_PLAIN64) {
+                return r;
             }
         }
         if ((a & ABS64) == 0) {
@@ -348,9 +418,9 @@ public final class RvFloat {
 
     public static long fma64(long a, long b, long c, int rm, FpStatus st) {
         if (nearestWithInexact(rm, st)) {
-            double r = Math.fma(Double.longBitsToDouble(a), Double.longBitsToDouble(b), Double.longBitsToDouble(c));
-            if (plain64(r)) {
-                return Double.doubleToRawLongBits(r);
+            long r = fmaPlain64(a, b, c);
+            if (r != NOT_PLAIN64) {
+                return r;
             }
         }
         if ((a & EXP64) == EXP64 || (b & EXP64) == EXP64 || (c & EXP64) == EXP64) {
