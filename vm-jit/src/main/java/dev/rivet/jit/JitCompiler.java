@@ -86,7 +86,12 @@ public final class JitCompiler implements BlockCompiler {
         this.cache = cache;
         this.ram = ram;
         worker = new ThreadPoolExecutor(1, 1, 5, TimeUnit.SECONDS, new ArrayBlockingQueue<>(QUEUE), r -> {
-            Thread t = new Thread(r, "rivet-jit");
+            // The worker applies the compiler hints first: off the hart's thread, since
+            // the management server they go through takes a good part of a second to start.
+            Thread t = new Thread(() -> {
+                HostCompilerHints.applyOnce();
+                r.run();
+            }, "rivet-jit");
             t.setDaemon(true);
             return t;
         }, (r, ex) -> dropped.incrementAndGet());
