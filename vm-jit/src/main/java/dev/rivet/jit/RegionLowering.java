@@ -9,6 +9,7 @@ import org.objectweb.asm.ClassWriter;
 import org.objectweb.asm.ConstantDynamic;
 import org.objectweb.asm.Handle;
 import org.objectweb.asm.Label;
+import org.objectweb.asm.LimitExceededException;
 import org.objectweb.asm.MethodVisitor;
 
 import java.util.ArrayList;
@@ -242,9 +243,21 @@ final class RegionLowering {
         emitBody(mv);
         Label last = new Label();
         mv.visitLabel(last);
-        mv.visitMaxs(0, 0);
-        mv.visitEnd();
         codeSize = last.getOffset();
+        if (codeSize > JitCompiler.MAX_CODE_SIZE) {
+            // Of no use, so stop before ASM computes the frames: that is most of the cost of
+            // a lowering, and past 32 KB (a whole 48-block region of FP code) ASM gives up
+            // anyway, with LimitExceededException or MethodTooLargeException.
+            rejection = codeSize + " bytes of bytecode, over " + JitCompiler.MAX_CODE_SIZE;
+            return null;
+        }
+        try {
+            mv.visitMaxs(0, 0);
+        } catch (LimitExceededException e) {
+            rejection = "ASM frame computation: " + e.getMessage();
+            return null;
+        }
+        mv.visitEnd();
 
         // One link per chainable exit site, made with the instance (never shared between
         // instances of a cached class: links are valid for one translation epoch).

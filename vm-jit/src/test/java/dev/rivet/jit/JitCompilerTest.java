@@ -204,6 +204,33 @@ class JitCompilerTest {
     }
 
     @Test
+    void aRegionFarBeyondTheMethodLimitIsCutWithoutAnAsmLimitError() {
+        // 48 blocks of fadd.d (dynamic rounding mode) chained by jumps: lowered whole they
+        // come to tens of KB of bytecode, where ASM's frame computation gives up with
+        // LimitExceededException (it did on the JIT's worker thread, for fpkernel's regions).
+        int per = RiscvDecoder.MAX_INSNS, n = 48;
+        int[] code = new int[per * n];
+        for (int k = 0; k < n; k++) {
+            for (int j = 0; j < per - 1; j++) {
+                int fd = j % 32, fa = (j + 1) % 32, fb = (j + k) % 32;
+                code[k * per + j] = 0x53 | fd << 7 | 7 << 12 | fa << 15 | fb << 20 | 0x01 << 25; // fadd.d fd, fa, fb, dyn
+            }
+            code[k * per + per - 1] = jal(0, 4);
+        }
+        java.util.List<IrBlock> blocks = new java.util.ArrayList<>();
+        for (int k = 0; k < n; k++) {
+            blocks.add(decodeAt(PC + 4L * per * k, code));
+        }
+        RegionLowering all = RegionLowering.lower(blocks);
+        assertNull(all.bytes);
+        assertTrue(all.codeSize > JitCompiler.MAX_CODE_SIZE, "size " + all.codeSize);
+        assertTrue(all.rejection.contains("bytes of bytecode"), all.rejection);
+        RegionLowering l = JitCompiler.lowerToFit(new Region(blocks));
+        assertNotNull(l);
+        assertTrue(l.codeSize <= JitCompiler.MAX_CODE_SIZE && l.blockCount() >= 1, "size " + l.codeSize);
+    }
+
+    @Test
     void asynchronousRequestsInstallFromTheCompilerThread() throws Exception {
         JitCompiler jit = new JitCompiler();
         CountDownLatch done = new CountDownLatch(1);
