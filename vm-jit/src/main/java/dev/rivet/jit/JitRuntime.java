@@ -40,6 +40,18 @@ public final class JitRuntime {
         return mayChain(h, left) ? c : null;
     }
 
+    /**
+     * The call into the next unit from an indirect jump's exit site. A direct jump's site
+     * calls its target itself, and HotSpot makes that a direct call guarded by the one
+     * class it has seen there. An indirect jump's target changes (a return goes back to
+     * whichever caller), and each new class at such a site was an uncommon trap and a
+     * recompile of the whole region. Through this one shared call site the call is a
+     * virtual call at once.
+     */
+    public static int enterIndirect(dev.rivet.ir.exec.CompiledBlock c, dev.rivet.core.riscv.Hart h, int left) {
+        return c.execute(h, left);
+    }
+
     /** {@link #fpPlain}: NX is set and frm is RNE, so every op rounding to nearest-even may take its plain path. */
     public static final int FP_PLAIN_ANY_RNE = 2;
 

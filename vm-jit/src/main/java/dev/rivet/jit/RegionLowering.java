@@ -132,6 +132,8 @@ final class RegionLowering {
     private boolean hasLoads, hasStores, hasFp;
     /** Chainable exit sites (see {@link #emitChains}); each has a link field {@code link<k>}. */
     private int siteCount;
+    /** The chainable sites that are indirect jumps (see {@link #emitChains}). */
+    private final BitSet indirectSites = new BitSet();
 
     private RegionLowering(List<IrBlock> blocks) {
         this.blocks = blocks;
@@ -956,7 +958,11 @@ final class RegionLowering {
             mv.visitVarInsn(ALOAD, lCode);
             mv.visitVarInsn(ALOAD, L_HART);
             mv.visitVarInsn(ILOAD, lLeft);
-            mv.visitMethodInsn(INVOKEVIRTUAL, COMPILED, "execute", RUN_DESC, false);
+            if (indirectSites.get(k)) {
+                call(mv, RT, "enterIndirect", "(L" + COMPILED + ";L" + HART + ";I)I");
+            } else {
+                mv.visitMethodInsn(INVOKEVIRTUAL, COMPILED, "execute", RUN_DESC, false);
+            }
             mv.visitInsn(IRETURN);
         }
     }
@@ -1451,6 +1457,7 @@ final class RegionLowering {
                 }
             }
             case Op.EXIT_IND -> {
+                indirectSites.set(siteCount);
                 push(mv, siteCount++);
                 mv.visitVarInsn(ISTORE, lSite);
                 ld(mv, a);

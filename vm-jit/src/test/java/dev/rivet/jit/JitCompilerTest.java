@@ -231,6 +231,16 @@ class JitCompilerTest {
     }
 
     @Test
+    void onlyIndirectJumpsEnterTheNextUnitThroughTheSharedCallSite() {
+        String ret = new String(JitCompiler.classBytes(decode(addi(10, 10, 1), jalr(0, 1, 0))),
+                java.nio.charset.StandardCharsets.ISO_8859_1);
+        assertTrue(ret.contains("enterIndirect"), "a return chains through JitRuntime.enterIndirect");
+        String jump = new String(JitCompiler.classBytes(decode(addi(10, 10, 1), jal(0, 0x40))),
+                java.nio.charset.StandardCharsets.ISO_8859_1);
+        assertFalse(jump.contains("enterIndirect"), "a direct jump calls its target itself");
+    }
+
+    @Test
     void asynchronousRequestsInstallFromTheCompilerThread() throws Exception {
         JitCompiler jit = new JitCompiler();
         CountDownLatch done = new CountDownLatch(1);
