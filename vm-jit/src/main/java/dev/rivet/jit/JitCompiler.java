@@ -87,7 +87,7 @@ public final class JitCompiler implements BlockCompiler {
         this.ram = ram;
         worker = new ThreadPoolExecutor(1, 1, 5, TimeUnit.SECONDS, new ArrayBlockingQueue<>(QUEUE), r -> {
             // The worker applies the compiler hints first: off the hart's thread, since
-            // the management server they go through takes a good part of a second to start.
+            // the management server they go through takes about 0.2 s of CPU to start.
             Thread t = new Thread(() -> {
                 HostCompilerHints.applyOnce();
                 r.run();
