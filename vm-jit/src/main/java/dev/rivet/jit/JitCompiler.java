@@ -22,6 +22,8 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * The JIT tier: lowers a region of IR blocks to one hidden class with ASM, on one
@@ -98,16 +100,34 @@ public final class JitCompiler implements BlockCompiler {
         worker.allowCoreThreadTimeOut(true);
     }
 
-    /** Asynchronous: queues the region (dropped when the queue is full) and returns. */
+    /**
+     * Asynchronous: queues the region (dropped when the queue is full) and returns. A
+     * region whose compile throws (a bug in this tier) stays in the interpreter, counted
+     * as failed and logged once, instead of ending the worker's task with a stack trace on
+     * the user's terminal; {@link #compile(Region)} and {@link #synchronous()} still throw,
+     * for the tests.
+     */
     @Override
     public void request(Region region, Consumer<CompiledBlock> install) {
         worker.execute(() -> {
-            CompiledBlock c = compile(region);
-            if (c != null) {
-                install.accept(c);
+            try {
+                CompiledBlock c = compile(region);
+                if (c != null) {
+                    install.accept(c);
+                }
+            } catch (RuntimeException e) {
+                failed.incrementAndGet();
+                if (failureLogged.compareAndSet(false, true)) {
+                    LOG.warning("JIT: the region at 0x" + Long.toHexString(region.entry().pc)
+                            + " was not compiled (" + e + "); it runs in the interpreter");
+                }
+                LOG.log(Level.FINE, "JIT compile failure", e);
             }
         });
     }
+
+    private static final Logger LOG = Logger.getLogger(JitCompiler.class.getName());
+    private final java.util.concurrent.atomic.AtomicBoolean failureLogged = new java.util.concurrent.atomic.AtomicBoolean();
 
     /**
      * A compiler that compiles on the caller's thread and installs before returning: for
@@ -419,7 +439,7 @@ public final class JitCompiler implements BlockCompiler {
         return dropped.get();
     }
 
-    /** Blocks that failed to define or link (a code generator bug; should stay 0). */
+    /** Regions that failed to define, link or compile (a code generator bug; should stay 0). */
     public long failedBlocks() {
         return failed.get();
     }

@@ -255,4 +255,18 @@ class JitCompilerTest {
         assertEquals(1, jit.compiledBlocks());
         jit.shutdown();
     }
+
+    @Test
+    void aFailureOnTheCompilerThreadIsCountedAndTheThreadGoesOn() throws Exception {
+        JitCompiler jit = new JitCompiler();
+        Region region = Region.of(decode(addi(5, 5, 1), jal(0, -4)));
+        jit.request(region, c -> {
+            throw new IllegalStateException("planted");
+        });
+        CountDownLatch done = new CountDownLatch(1);
+        jit.request(region, c -> done.countDown());
+        assertTrue(done.await(10, TimeUnit.SECONDS), "the next request is still served");
+        assertEquals(1, jit.failedBlocks());
+        jit.shutdown();
+    }
 }
