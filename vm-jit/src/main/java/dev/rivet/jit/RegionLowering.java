@@ -86,6 +86,10 @@ final class RegionLowering {
     private final Map<Long, Integer> blockAt = new HashMap<>();
     /** The block being lowered. */
     private IrBlock blk;
+    /** Per block: true when it is on a loop of the region (it can reach itself). */
+    private boolean[] onLoop;
+    /** The block being lowered is on a loop: its loads and stores probe the TLB inline. */
+    private boolean inlineProbe;
     /**
      * Where indirect jumps go in a region of several blocks: with the exit's pc, count and
      * kind already set, it continues inside the region when the target is one of its blocks.
@@ -129,6 +133,8 @@ final class RegionLowering {
      * entry when the region has F/D ops (an int: {@code JitRuntime.fpPlain}).
      */
     private int lFpPlain;
+    /** The address of an access whose TLB probe is inline (a long), and its TLB index (an int). */
+    private int lVa, lIdx;
     private boolean hasLoads, hasStores, hasFp;
     /** Chainable exit sites (see {@link #emitChains}); each has a link field {@code link<k>}. */
     private int siteCount;
@@ -230,6 +236,8 @@ final class RegionLowering {
         lWriteAdd = next + 15;
         lRam = next + 16;
         lFpPlain = next + 17;
+        lVa = next + 18;
+        lIdx = next + 20;
 
         ClassWriter cw = new ClassWriter(ClassWriter.COMPUTE_FRAMES | ClassWriter.COMPUTE_MAXS) {
             @Override
@@ -624,6 +632,7 @@ final class RegionLowering {
         }
         // What each block reads before writing it, and which blocks each reaches by direct edges.
         BitSet[] reads = new BitSet[n], reach = new BitSet[n];
+        onLoop = new boolean[n];
         for (int k = 0; k < n; k++) {
             IrBlock b = blocks.get(k);
             BitSet r = new BitSet(), w = new BitSet();
@@ -662,6 +671,7 @@ final class RegionLowering {
                 }
             }
             cachedIn[k] = c;
+            onLoop[k] = reach[k].get(k);
         }
     }
 
@@ -863,6 +873,7 @@ final class RegionLowering {
         Label tail = new Label();
         for (int k = 0; k < blocks.size(); k++) {
             blk = blocks.get(k);
+            inlineProbe = onLoop[k];
             mv.visitLabel(starts[k]);
             cached = (BitSet) cachedIn[k].clone();
             dirty = (BitSet) dirtyIn[k].clone();
@@ -1378,6 +1389,10 @@ final class RegionLowering {
             }
 
             case Op.LD8S, Op.LD8U, Op.LD16S, Op.LD16U, Op.LD32S, Op.LD32U, Op.LD64, Op.FLD32, Op.FLD64 -> {
+                if (inlineProbe) {
+                    emitInlineLoad(mv, op, i, a, d, imm, sites);
+                    return;
+                }
                 mv.visitVarInsn(ALOAD, L_HART);
                 ld(mv, a);
                 pushLong(mv, imm);
@@ -1412,6 +1427,10 @@ final class RegionLowering {
                 st(mv, d);
             }
             case Op.ST8, Op.ST16, Op.ST32, Op.ST64, Op.FST32, Op.FST64 -> {
+                if (inlineProbe) {
+                    emitInlineStore(mv, op, i, a, b, imm, sites);
+                    return;
+                }
                 mv.visitVarInsn(ALOAD, L_HART);
                 ld(mv, a);
                 pushLong(mv, imm);
@@ -1502,6 +1521,147 @@ final class RegionLowering {
     }
 
     /** After a load/store: if the hart recorded an exception, leave through a fault site. */
+    private static int accessSize(int op) {
+        return switch (op) {
+            case Op.LD8S, Op.LD8U, Op.ST8 -> 1;
+            case Op.LD16S, Op.LD16U, Op.ST16 -> 2;
+            case Op.LD32S, Op.LD32U, Op.FLD32, Op.ST32, Op.FST32 -> 4;
+            default -> 8;
+        };
+    }
+
+    private static final String GUEST_RAM = "dev/rivet/core/bus/GuestRam";
+
+    /** The GuestRam layout field and its ValueLayout type for an access of {@code size} bytes. */
+    private static String[] layout(int size) {
+        return switch (size) {
+            case 1 -> new String[] {"I8", "Ljava/lang/foreign/ValueLayout$OfByte;", "B"};
+            case 2 -> new String[] {"I16", "Ljava/lang/foreign/ValueLayout$OfShort;", "S"};
+            case 4 -> new String[] {"I32", "Ljava/lang/foreign/ValueLayout$OfInt;", "I"};
+            default -> new String[] {"I64", "Ljava/lang/foreign/ValueLayout$OfLong;", "J"};
+        };
+    }
+
+    /**
+     * The address into {@code lVa}, its TLB index into {@code lIdx}, and a jump to
+     * {@code miss} unless the TLB entry ({@code tag}) holds the page for an aligned access
+     * of {@code size} bytes: Hart's accessors' probe ({@code Hart.ld(long, long[], long[],
+     * MemorySegment)}), inline.
+     */
+    private void emitProbe(MethodVisitor mv, int a, long imm, int size, int tag, Label miss) {
+        ld(mv, a);
+        pushLong(mv, imm);
+        mv.visitInsn(LADD);
+        mv.visitVarInsn(LSTORE, lVa);
+        mv.visitVarInsn(LLOAD, lVa);
+        push(mv, 12);
+        mv.visitInsn(LUSHR);
+        mv.visitInsn(L2I);
+        push(mv, Hart.TLB_MASK);
+        mv.visitInsn(IAND);
+        mv.visitVarInsn(ISTORE, lIdx);
+        mv.visitVarInsn(ALOAD, tag);
+        mv.visitVarInsn(ILOAD, lIdx);
+        mv.visitInsn(LALOAD);
+        mv.visitVarInsn(LLOAD, lVa);
+        pushLong(mv, Hart.PAGE_MASK | (size - 1));
+        mv.visitInsn(LAND);
+        mv.visitInsn(LCMP);
+        mv.visitJumpInsn(IFNE, miss);
+    }
+
+    /** The RAM segment and the host offset of {@code lVa} (add array {@code add}) on the stack. */
+    private void emitRamAddress(MethodVisitor mv, int add, String[] lay) {
+        mv.visitVarInsn(ALOAD, lRam);
+        mv.visitFieldInsn(GETSTATIC, GUEST_RAM, lay[0], lay[1]);
+        mv.visitVarInsn(LLOAD, lVa);
+        mv.visitVarInsn(ALOAD, add);
+        mv.visitVarInsn(ILOAD, lIdx);
+        mv.visitInsn(LALOAD);
+        mv.visitInsn(LADD);
+    }
+
+    /**
+     * A load in a block on a loop: the TLB probe and the RAM read inline, the hart's slow
+     * path and the fault check only on a miss. Same results as the accessor calls.
+     */
+    private void emitInlineLoad(MethodVisitor mv, int op, int i, int a, int d, long imm, List<Site> sites) {
+        int size = accessSize(op);
+        String[] lay = layout(size);
+        Label miss = new Label(), done = new Label();
+        emitProbe(mv, a, imm, size, lReadTag, miss);
+        emitRamAddress(mv, lReadAdd, lay);
+        mv.visitMethodInsn(INVOKEINTERFACE, "java/lang/foreign/MemorySegment", "get",
+                "(" + lay[1] + "J)" + lay[2], true);
+        if (size < 8) {
+            mv.visitInsn(I2L);
+        }
+        mv.visitVarInsn(LSTORE, lTmp);
+        mv.visitJumpInsn(GOTO, done);
+        mv.visitLabel(miss);
+        mv.visitVarInsn(ALOAD, L_HART);
+        mv.visitVarInsn(LLOAD, lVa);
+        push(mv, size);
+        mv.visitMethodInsn(INVOKEVIRTUAL, HART, "loadSlow", "(JI)J", false);
+        if (size < 8) {
+            mv.visitInsn(L2I);
+            if (size == 2) {
+                mv.visitInsn(I2S);
+            } else if (size == 1) {
+                mv.visitInsn(I2B);
+            }
+            mv.visitInsn(I2L);
+        }
+        mv.visitVarInsn(LSTORE, lTmp);
+        faultCheck(mv, i, sites);
+        mv.visitLabel(done);
+        mv.visitVarInsn(LLOAD, lTmp);
+        long zeroExtend = switch (op) {
+            case Op.LD8U -> 0xFFL;
+            case Op.LD16U -> 0xFFFFL;
+            case Op.LD32U -> 0xFFFF_FFFFL;
+            default -> 0;
+        };
+        if (zeroExtend != 0) {
+            pushLong(mv, zeroExtend);
+            mv.visitInsn(LAND);
+        }
+        if (op == Op.FLD32) {
+            mv.visitInsn(L2I);
+            call(mv, FPOPS, "box", "(I)J");
+        }
+        st(mv, d);
+    }
+
+    /** A store in a block on a loop: as {@link #emitInlineLoad}, with the hart's write TLB. */
+    private void emitInlineStore(MethodVisitor mv, int op, int i, int a, int b, long imm, List<Site> sites) {
+        int size = accessSize(op);
+        String[] lay = layout(size);
+        Label miss = new Label(), done = new Label();
+        emitProbe(mv, a, imm, size, lWriteTag, miss);
+        emitRamAddress(mv, lWriteAdd, lay);
+        ld(mv, b);
+        if (size < 8) {
+            mv.visitInsn(L2I);
+            if (size == 2) {
+                mv.visitInsn(I2S);
+            } else if (size == 1) {
+                mv.visitInsn(I2B);
+            }
+        }
+        mv.visitMethodInsn(INVOKEINTERFACE, "java/lang/foreign/MemorySegment", "set",
+                "(" + lay[1] + "J" + lay[2] + ")V", true);
+        mv.visitJumpInsn(GOTO, done);
+        mv.visitLabel(miss);
+        mv.visitVarInsn(ALOAD, L_HART);
+        mv.visitVarInsn(LLOAD, lVa);
+        push(mv, size);
+        ld(mv, b);
+        mv.visitMethodInsn(INVOKEVIRTUAL, HART, "storeSlow", "(JIJ)V", false);
+        faultCheck(mv, i, sites);
+        mv.visitLabel(done);
+    }
+
     private void faultCheck(MethodVisitor mv, int i, List<Site> sites) {
         Label fault = new Label();
         sites.add(site(fault, blk.insnPc(i), blk.insnIndex(i), BlockExit.EXIT_SYSTEM, -1, false));
