@@ -1604,12 +1604,7 @@ final class RegionLowering {
         push(mv, size);
         mv.visitMethodInsn(INVOKEVIRTUAL, HART, "loadSlow", "(JI)J", false);
         if (size < 8) {
-            mv.visitInsn(L2I);
-            if (size == 2) {
-                mv.visitInsn(I2S);
-            } else if (size == 1) {
-                mv.visitInsn(I2B);
-            }
+            narrow(mv, size);
             mv.visitInsn(I2L);
         }
         mv.visitVarInsn(LSTORE, lTmp);
@@ -1633,6 +1628,16 @@ final class RegionLowering {
         st(mv, d);
     }
 
+    /** The long on the stack as the int, short or byte of an access of {@code size} (1, 2 or 4) bytes. */
+    private static void narrow(MethodVisitor mv, int size) {
+        mv.visitInsn(L2I);
+        if (size == 2) {
+            mv.visitInsn(I2S);
+        } else if (size == 1) {
+            mv.visitInsn(I2B);
+        }
+    }
+
     /** A store in a block on a loop: as {@link #emitInlineLoad}, with the hart's write TLB. */
     private void emitInlineStore(MethodVisitor mv, int op, int i, int a, int b, long imm, List<Site> sites) {
         int size = accessSize(op);
@@ -1642,12 +1647,7 @@ final class RegionLowering {
         emitRamAddress(mv, lWriteAdd, lay);
         ld(mv, b);
         if (size < 8) {
-            mv.visitInsn(L2I);
-            if (size == 2) {
-                mv.visitInsn(I2S);
-            } else if (size == 1) {
-                mv.visitInsn(I2B);
-            }
+            narrow(mv, size);
         }
         mv.visitMethodInsn(INVOKEINTERFACE, "java/lang/foreign/MemorySegment", "set",
                 "(" + lay[1] + "J" + lay[2] + ")V", true);

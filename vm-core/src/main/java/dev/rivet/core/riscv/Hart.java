@@ -485,7 +485,9 @@ public final class Hart {
     // hart's fields, the JVM must load them again after every RAM access (it cannot tell
     // that an access to the segment leaves them alone). The arrays stay the current ones
     // while the privilege and mstatus do, i.e. until a CSR write, trap or xRET, which never
-    // happen inside compiled code. Sign-extending; callers zero-extend.
+    // happen inside compiled code. Sign-extending; callers zero-extend. The JIT also emits this
+    // probe inline in loop blocks (RegionLowering.emitProbe): a change to the TLB's tag or
+    // index scheme must be made there too.
 
     public long ld(long va, long[] tag, long[] add, MemorySegment ram) {
         int i = (int) (va >>> 12) & TLB_MASK;
