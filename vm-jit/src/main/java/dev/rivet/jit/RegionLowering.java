@@ -1546,9 +1546,10 @@ final class RegionLowering {
      * The address into {@code lVa}, its TLB index into {@code lIdx}, and a jump to
      * {@code miss} unless the TLB entry ({@code tag}) holds the page for an aligned access
      * of {@code size} bytes: Hart's accessors' probe ({@code Hart.ld(long, long[], long[],
-     * MemorySegment)}), inline.
+     * MemorySegment)}), inline. On a hit, the RAM segment, the access's layout and its host
+     * offset ({@code add}) are left on the stack.
      */
-    private void emitProbe(MethodVisitor mv, int a, long imm, int size, int tag, Label miss) {
+    private void emitProbe(MethodVisitor mv, int a, long imm, int size, int tag, int add, String[] lay, Label miss) {
         ld(mv, a);
         pushLong(mv, imm);
         mv.visitInsn(LADD);
@@ -1568,10 +1569,6 @@ final class RegionLowering {
         mv.visitInsn(LAND);
         mv.visitInsn(LCMP);
         mv.visitJumpInsn(IFNE, miss);
-    }
-
-    /** The RAM segment and the host offset of {@code lVa} (add array {@code add}) on the stack. */
-    private void emitRamAddress(MethodVisitor mv, int add, String[] lay) {
         mv.visitVarInsn(ALOAD, lRam);
         mv.visitFieldInsn(GETSTATIC, GUEST_RAM, lay[0], lay[1]);
         mv.visitVarInsn(LLOAD, lVa);
@@ -1589,8 +1586,7 @@ final class RegionLowering {
         int size = accessSize(op);
         String[] lay = layout(size);
         Label miss = new Label(), done = new Label();
-        emitProbe(mv, a, imm, size, lReadTag, miss);
-        emitRamAddress(mv, lReadAdd, lay);
+        emitProbe(mv, a, imm, size, lReadTag, lReadAdd, lay, miss);
         mv.visitMethodInsn(INVOKEINTERFACE, "java/lang/foreign/MemorySegment", "get",
                 "(" + lay[1] + "J)" + lay[2], true);
         if (size < 8) {
@@ -1643,8 +1639,7 @@ final class RegionLowering {
         int size = accessSize(op);
         String[] lay = layout(size);
         Label miss = new Label(), done = new Label();
-        emitProbe(mv, a, imm, size, lWriteTag, miss);
-        emitRamAddress(mv, lWriteAdd, lay);
+        emitProbe(mv, a, imm, size, lWriteTag, lWriteAdd, lay, miss);
         ld(mv, b);
         if (size < 8) {
             narrow(mv, size);
