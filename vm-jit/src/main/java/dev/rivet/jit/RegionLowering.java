@@ -1407,24 +1407,10 @@ final class RegionLowering {
                 mv.visitVarInsn(ALOAD, lReadAdd);
                 mv.visitVarInsn(ALOAD, lRam);
                 mv.visitMethodInsn(INVOKEVIRTUAL, HART, m, "(J[J[J" + SEGMENT_DESC + ")J", false);
-                long zeroExtend = switch (op) {
-                    case Op.LD8U -> 0xFFL;
-                    case Op.LD16U -> 0xFFFFL;
-                    case Op.LD32U -> 0xFFFF_FFFFL;
-                    default -> 0;
-                };
-                if (zeroExtend != 0) {
-                    pushLong(mv, zeroExtend);
-                    mv.visitInsn(LAND);
-                }
                 mv.visitVarInsn(LSTORE, lTmp);
                 faultCheck(mv, i, sites);
                 mv.visitVarInsn(LLOAD, lTmp);
-                if (op == Op.FLD32) {
-                    mv.visitInsn(L2I);
-                    call(mv, FPOPS, "box", "(I)J");
-                }
-                st(mv, d);
+                finishLoad(mv, op, d);
             }
             case Op.ST8, Op.ST16, Op.ST32, Op.ST64, Op.FST32, Op.FST64 -> {
                 if (inlineProbe) {
@@ -1607,6 +1593,14 @@ final class RegionLowering {
         faultCheck(mv, i, sites);
         mv.visitLabel(done);
         mv.visitVarInsn(LLOAD, lTmp);
+        finishLoad(mv, op, d);
+    }
+
+    /**
+     * A load's sign-extended value (on the stack) into register {@code d}: zero-extended for
+     * the unsigned loads, NaN-boxed for flw.
+     */
+    private void finishLoad(MethodVisitor mv, int op, int d) {
         long zeroExtend = switch (op) {
             case Op.LD8U -> 0xFFL;
             case Op.LD16U -> 0xFFFFL;
