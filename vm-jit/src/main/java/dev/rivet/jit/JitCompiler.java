@@ -55,9 +55,12 @@ public final class JitCompiler implements BlockCompiler {
      * {@link #MAX_CODE_SIZE}. Measured (docs/BENCHMARKS.md): regions of up to 1,000 bytes ran
      * the C workloads faster than 2,500 or 7,000, because HotSpot compiles large methods
      * late, compiles one OSR version per loop in them, and redoes it all after every
-     * uncommon trap; and faster than 500, where the exits cost more.
+     * uncommon trap; and faster than 500, where the exits cost more. Since loads and
+     * stores in loops probe the TLB inline (about 85 bytes each), 1,000 bytes held only
+     * 10-20 guest instructions: 1,500 ran the steady state 5-10% faster at the same
+     * warm-up, 2,000 and more cost warm-up (session 10 in docs/BENCHMARKS.md).
      */
-    public static final int REGION_TARGET_SIZE = 1000;
+    public static final int REGION_TARGET_SIZE = 1500;
     private static final int QUEUE = 4096;
 
     private final MethodHandles.Lookup lookup = MethodHandles.lookup();
