@@ -1397,16 +1397,10 @@ final class RegionLowering {
                 ld(mv, a);
                 pushLong(mv, imm);
                 mv.visitInsn(LADD);
-                String m = switch (op) {
-                    case Op.LD8S, Op.LD8U -> "lb";
-                    case Op.LD16S, Op.LD16U -> "lh";
-                    case Op.LD32S, Op.LD32U, Op.FLD32 -> "lw";
-                    default -> "ld";
-                };
                 mv.visitVarInsn(ALOAD, lReadTag);
                 mv.visitVarInsn(ALOAD, lReadAdd);
                 mv.visitVarInsn(ALOAD, lRam);
-                mv.visitMethodInsn(INVOKEVIRTUAL, HART, m, "(J[J[J" + SEGMENT_DESC + ")J", false);
+                mv.visitMethodInsn(INVOKEVIRTUAL, HART, accessor(accessSize(op), false), "(J[J[J" + SEGMENT_DESC + ")J", false);
                 mv.visitVarInsn(LSTORE, lTmp);
                 faultCheck(mv, i, sites);
                 mv.visitVarInsn(LLOAD, lTmp);
@@ -1422,16 +1416,10 @@ final class RegionLowering {
                 pushLong(mv, imm);
                 mv.visitInsn(LADD);
                 ld(mv, b);
-                String m = switch (op) {
-                    case Op.ST8 -> "sb";
-                    case Op.ST16 -> "sh";
-                    case Op.ST32, Op.FST32 -> "sw";
-                    default -> "sd";
-                };
                 mv.visitVarInsn(ALOAD, lWriteTag);
                 mv.visitVarInsn(ALOAD, lWriteAdd);
                 mv.visitVarInsn(ALOAD, lRam);
-                mv.visitMethodInsn(INVOKEVIRTUAL, HART, m, "(JJ[J[J" + SEGMENT_DESC + ")V", false);
+                mv.visitMethodInsn(INVOKEVIRTUAL, HART, accessor(accessSize(op), true), "(JJ[J[J" + SEGMENT_DESC + ")V", false);
                 faultCheck(mv, i, sites);
             }
 
@@ -1506,7 +1494,7 @@ final class RegionLowering {
         }
     }
 
-    /** After a load/store: if the hart recorded an exception, leave through a fault site. */
+    /** The width in bytes of a load or store op (the F/D ones included). */
     private static int accessSize(int op) {
         return switch (op) {
             case Op.LD8S, Op.LD8U, Op.ST8 -> 1;
@@ -1514,6 +1502,17 @@ final class RegionLowering {
             case Op.LD32S, Op.LD32U, Op.FLD32, Op.ST32, Op.FST32 -> 4;
             default -> 8;
         };
+    }
+
+    /** Hart's accessor for a load or store of {@code size} bytes: {@code lb}..{@code ld}, {@code sb}..{@code sd}. */
+    private static String accessor(int size, boolean store) {
+        char width = switch (size) {
+            case 1 -> 'b';
+            case 2 -> 'h';
+            case 4 -> 'w';
+            default -> 'd';
+        };
+        return (store ? "s" : "l") + width;
     }
 
     private static final String GUEST_RAM = "dev/rivet/core/bus/GuestRam";
@@ -1651,6 +1650,7 @@ final class RegionLowering {
         mv.visitLabel(done);
     }
 
+    /** After a load/store: if the hart recorded an exception, leave through a fault site. */
     private void faultCheck(MethodVisitor mv, int i, List<Site> sites) {
         Label fault = new Label();
         sites.add(site(fault, blk.insnPc(i), blk.insnIndex(i), BlockExit.EXIT_SYSTEM, -1, false));
