@@ -351,7 +351,9 @@ public final class JitCompiler implements BlockCompiler {
      * The lowering of as much of the region as fits: blocks that cannot be lowered are left
      * out, then the longest prefix of the rest (in the order the dispatcher found them) that
      * stays within {@link #REGION_TARGET_SIZE} bytes; the entry block alone may take up to
-     * {@link #MAX_CODE_SIZE}. Null when the entry cannot be lowered or is too large.
+     * {@link #MAX_CODE_SIZE}, and if it does not fit with its loads and stores probing the TLB
+     * inline, it is lowered alone with calls for them. Null when the entry cannot be lowered
+     * or is too large even so.
      */
     static RegionLowering lowerToFit(Region region) {
         IrBlock entry = region.entry();
@@ -366,7 +368,8 @@ public final class JitCompiler implements BlockCompiler {
         }
         RegionLowering best = RegionLowering.lower(blocks.subList(0, 1));
         if (best.bytes == null || best.codeSize > MAX_CODE_SIZE) {
-            return null;
+            RegionLowering compact = RegionLowering.lower(blocks.subList(0, 1), true);
+            return compact.bytes != null && compact.codeSize <= MAX_CODE_SIZE ? compact : null;
         }
         if (blocks.size() > 1 && best.bodySize <= REGION_TARGET_SIZE) {
             RegionLowering all = RegionLowering.lower(blocks);

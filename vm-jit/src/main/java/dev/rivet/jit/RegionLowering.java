@@ -42,12 +42,12 @@ import static org.objectweb.asm.Opcodes.*;
  * outside the region may then go straight on into that code's compiled unit through the
  * site's {@code ExitLink} (see {@link #emitChains}).
  *
- * <p>Loads and stores call {@code hart.lb..sd} with the data TLB arrays and the RAM segment
- * held in locals (read once at entry): small methods that probe the TLB and read or write
- * the segment on a hit, which HotSpot inlines, so the compiled fast path is the inline
- * probe, and the slow path a call. Emitting the probe as bytecode
- * made regions about four times larger, which cost more in HotSpot's compile time and
- * C1 failures ("out of virtual registers") than it saved (see docs/BENCHMARKS.md).
+ * <p>Loads and stores probe the data TLB inline, with its arrays and the RAM segment held
+ * in locals (read once at entry): the probe of {@code hart.lb..sd} as bytecode, the RAM
+ * access through the same layouts on a hit, and a call to the hart's slow path and the
+ * fault check only on a miss (see {@link #emitProbe}). Calls to those accessors, which
+ * HotSpot was left to inline, stayed calls at every site it did not count as hot
+ * (docs/BENCHMARKS.md, sessions 9 and 10).
  *
  * <p>F/D ops share the interpreter's exact semantics: they call {@code RvFloat} directly on
  * the values in locals; atomics call
@@ -86,10 +86,6 @@ final class RegionLowering {
     private final Map<Long, Integer> blockAt = new HashMap<>();
     /** The block being lowered. */
     private IrBlock blk;
-    /** Per block: true when it is on a loop of the region (it can reach itself). */
-    private boolean[] onLoop;
-    /** The block being lowered is on a loop: its loads and stores probe the TLB inline. */
-    private boolean inlineProbe;
     /**
      * Where indirect jumps go in a region of several blocks: with the exit's pc, count and
      * kind already set, it continues inside the region when the target is one of its blocks.
@@ -153,10 +149,23 @@ final class RegionLowering {
 
     /** Lowers the blocks (entry first); {@link #bytes} is null with {@link #rejection} set if it cannot. */
     static RegionLowering lower(List<IrBlock> blocks) {
+        return lower(blocks, false);
+    }
+
+    /**
+     * The same; with {@code compactAccess}, loads and stores call the hart's accessors
+     * instead of probing the TLB inline: a quarter of the bytecode, for a block of little
+     * else that would not fit in {@code JitCompiler.MAX_CODE_SIZE} otherwise.
+     */
+    static RegionLowering lower(List<IrBlock> blocks, boolean compactAccess) {
         RegionLowering l = new RegionLowering(blocks);
+        l.compactAccess = compactAccess;
         l.bytes = l.generate();
         return l;
     }
+
+    /** Loads and stores call {@code hart.lb..sd} instead of probing the TLB inline (see {@link #lower(List, boolean)}). */
+    private boolean compactAccess;
 
     byte[] bytes;
 
@@ -632,7 +641,6 @@ final class RegionLowering {
         }
         // What each block reads before writing it, and which blocks each reaches by direct edges.
         BitSet[] reads = new BitSet[n], reach = new BitSet[n];
-        onLoop = new boolean[n];
         for (int k = 0; k < n; k++) {
             IrBlock b = blocks.get(k);
             BitSet r = new BitSet(), w = new BitSet();
@@ -671,7 +679,6 @@ final class RegionLowering {
                 }
             }
             cachedIn[k] = c;
-            onLoop[k] = reach[k].get(k);
         }
     }
 
@@ -873,7 +880,6 @@ final class RegionLowering {
         Label tail = new Label();
         for (int k = 0; k < blocks.size(); k++) {
             blk = blocks.get(k);
-            inlineProbe = onLoop[k];
             mv.visitLabel(starts[k]);
             cached = (BitSet) cachedIn[k].clone();
             dirty = (BitSet) dirtyIn[k].clone();
@@ -1389,8 +1395,8 @@ final class RegionLowering {
             }
 
             case Op.LD8S, Op.LD8U, Op.LD16S, Op.LD16U, Op.LD32S, Op.LD32U, Op.LD64, Op.FLD32, Op.FLD64 -> {
-                if (inlineProbe) {
-                    emitInlineLoad(mv, op, i, a, d, imm, sites);
+                if (!compactAccess) {
+                    emitLoad(mv, op, i, a, d, imm, sites);
                     return;
                 }
                 mv.visitVarInsn(ALOAD, L_HART);
@@ -1407,8 +1413,8 @@ final class RegionLowering {
                 finishLoad(mv, op, d);
             }
             case Op.ST8, Op.ST16, Op.ST32, Op.ST64, Op.FST32, Op.FST64 -> {
-                if (inlineProbe) {
-                    emitInlineStore(mv, op, i, a, b, imm, sites);
+                if (!compactAccess) {
+                    emitStore(mv, op, i, a, b, imm, sites);
                     return;
                 }
                 mv.visitVarInsn(ALOAD, L_HART);
@@ -1564,10 +1570,10 @@ final class RegionLowering {
     }
 
     /**
-     * A load in a block on a loop: the TLB probe and the RAM read inline, the hart's slow
-     * path and the fault check only on a miss. Same results as the accessor calls.
+     * A load: the TLB probe and the RAM read inline, the hart's slow path and the fault check
+     * only on a miss. Same results as the hart's accessors.
      */
-    private void emitInlineLoad(MethodVisitor mv, int op, int i, int a, int d, long imm, List<Site> sites) {
+    private void emitLoad(MethodVisitor mv, int op, int i, int a, int d, long imm, List<Site> sites) {
         int size = accessSize(op);
         String[] lay = layout(size);
         Label miss = new Label(), done = new Label();
@@ -1627,8 +1633,8 @@ final class RegionLowering {
         }
     }
 
-    /** A store in a block on a loop: as {@link #emitInlineLoad}, with the hart's write TLB. */
-    private void emitInlineStore(MethodVisitor mv, int op, int i, int a, int b, long imm, List<Site> sites) {
+    /** A store: as {@link #emitLoad}, with the hart's write TLB. */
+    private void emitStore(MethodVisitor mv, int op, int i, int a, int b, long imm, List<Site> sites) {
         int size = accessSize(op);
         String[] lay = layout(size);
         Label miss = new Label(), done = new Label();

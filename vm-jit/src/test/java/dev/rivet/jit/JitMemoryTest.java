@@ -2,6 +2,7 @@ package dev.rivet.jit;
 
 import dev.rivet.core.bus.MmioDevice;
 import dev.rivet.ir.IrBlock;
+import dev.rivet.ir.riscv.RiscvDecoder;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
@@ -77,14 +78,16 @@ class JitMemoryTest {
     }
 
     @Test
-    void loadsAndStoresCallTheHartsAccessorsAndTheLargestBlockStillCompiles() {
+    void loadsAndStoresProbeTheTlbInlineAndTheLargestBlockStillCompiles() {
         IrBlock small = JitCompilerTest.decode(ld(5, 10, 0), lbu(6, 10, 1), sw(6, 10, 8), flw(1, 10, 4), jal(0, 8));
         JitCompilerTest.verify(small);
         String pool = new String(JitCompiler.classBytes(small), StandardCharsets.ISO_8859_1);
-        assertTrue(pool.contains("lb") && pool.contains("readTag") && pool.contains("writeAdd") && pool.contains("excCause"),
-                "accessor calls with the TLB in locals, and fault checks");
+        assertTrue(pool.contains("readTag") && pool.contains("writeAdd") && pool.contains("loadSlow")
+                && pool.contains("storeSlow") && pool.contains("excCause"),
+                "the TLB in locals, the slow paths on a miss, and fault checks");
+        assertFalse(pool.contains("(J[J[J") || pool.contains("(JJ[J[J"), "no call to the hart's accessors");
         // The largest memory block: beyond the region target, still under the hard limit.
-        int[] insns = new int[dev.rivet.ir.riscv.RiscvDecoder.MAX_INSNS];
+        int[] insns = new int[RiscvDecoder.MAX_INSNS];
         for (int k = 0; k < insns.length - 1; k++) {
             insns[k] = k % 2 == 0 ? ld(1 + k % 31, 10, 8 * k) : sd(1 + k % 31, 11, 8 * k);
         }
@@ -94,19 +97,70 @@ class JitMemoryTest {
         assertTrue(size > JitCompiler.REGION_TARGET_SIZE && size <= JitCompiler.MAX_CODE_SIZE, "size " + size);
         assertNull(JitCompiler.rejection(big));
         JitCompilerTest.verify(big);
+        // A block of nothing but one kind of access, for every kind, fits too.
+        java.util.List<java.util.function.IntUnaryOperator> kinds = java.util.List.of(
+                k -> lb(1 + k % 31, 10, k), k -> lbu(1 + k % 31, 10, k), k -> lh(1 + k % 31, 10, 2 * k),
+                k -> lhu(1 + k % 31, 10, 2 * k), k -> lw(1 + k % 31, 10, 4 * k), k -> lwu(1 + k % 31, 10, 4 * k),
+                k -> flw(k % 32, 10, 4 * k), k -> fld(k % 32, 10, 8 * k), k -> sb(1 + k % 31, 11, k),
+                k -> sh(1 + k % 31, 11, 2 * k), k -> sw(1 + k % 31, 11, 4 * k), k -> fsw(k % 32, 11, 4 * k),
+                k -> fsd(k % 32, 11, 8 * k));
+        for (java.util.function.IntUnaryOperator kind : kinds) {
+            for (int k = 0; k < insns.length - 1; k++) {
+                insns[k] = kind.applyAsInt(k);
+            }
+            IrBlock b = JitCompilerTest.decode(insns);
+            assertNull(JitCompiler.rejection(b), "a block of " + Integer.toHexString(insns[0]));
+        }
     }
 
-    static long[] run(long seed) {
-        SplittableRandom rnd = new SplittableRandom(seed);
-        int n = rnd.nextInt(20, 100);
+    /**
+     * Blocks of nothing but loads, as long as a block gets: lowered with inline
+     * probes, some are over the method size limit, and the compiler lowers them with calls
+     * to the hart's accessors instead. That path against the interpreter too.
+     */
+    @Test
+    void blocksTooLargeForInlineProbesMatchTheInterpreterThroughAccessorCalls() {
+        long seed0 = JitDifferentialTest.SEED + 1_000_003;
+        int compact = 0;
+        for (int p = 0; p < DENSE_PROGRAMS; p++) {
+            int[] body = program(new SplittableRandom(seed0 + p), true);
+            IrBlock loop = JitCompilerTest.decodeAt(JitHarness.CODE, body);
+            assertEquals(RiscvDecoder.MAX_INSNS, loop.insnCount, "the loop is one full block");
+            if (RegionLowering.lower(java.util.List.of(loop)).bytes == null) {
+                compact++;
+                assertNull(JitCompiler.rejection(loop), "compiled with accessor calls");
+            }
+            run(seed0 + p, true);
+        }
+        assertTrue(compact > 0, "no block over the limit with inline probes");
+    }
+
+    static final int DENSE_PROGRAMS = Math.max(4, PROGRAMS / 5);
+
+    /**
+     * A loop of {@code LOOP} iterations over random accesses (and, unless {@code dense},
+     * some additions), then a jump to itself.
+     */
+    static int[] program(SplittableRandom rnd, boolean dense) {
+        int n = dense ? RiscvDecoder.MAX_INSNS - 2 : rnd.nextInt(20, 100);
         int[] body = new int[n + 3];
         body[0] = addi(LOOP, LOOP, -1);
         for (int k = 1; k <= n; k++) {
-            body[k] = rnd.nextInt(6) == 0 ? addi(rnd.nextInt(1, 24), rnd.nextInt(24), rnd.nextInt(-2048, 2048))
-                    : access(rnd);
+            body[k] = !dense && rnd.nextInt(6) == 0 ? addi(rnd.nextInt(1, 24), rnd.nextInt(24), rnd.nextInt(-2048, 2048))
+                    : access(rnd, dense);
         }
         body[n + 1] = bne(LOOP, 0, -4 * (n + 1));
         body[n + 2] = jal(0, 0);
+        return body;
+    }
+
+    static long[] run(long seed) {
+        return run(seed, false);
+    }
+
+    static long[] run(long seed, boolean dense) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        int[] body = program(rnd, dense);
         long[] init = new long[32];
         for (int k = 1; k < 32; k++) {
             init[k] = rnd.nextLong();
@@ -168,6 +222,11 @@ class JitMemoryTest {
     }
 
     private static int access(SplittableRandom rnd) {
+        return access(rnd, false);
+    }
+
+    /** A random access; with {@code loadsOnly}, the loads (the larger ones lowered). */
+    private static int access(SplittableRandom rnd, boolean loadsOnly) {
         int base = switch (rnd.nextInt(11)) {
             case 10 -> CROSS_END;
             case 0, 1, 2 -> DATA;
@@ -182,7 +241,11 @@ class JitMemoryTest {
             default -> rnd.nextInt(-2048, 2048) & (rnd.nextBoolean() ? ~7 : ~0);
         };
         int d = rnd.nextInt(1, 24), s = rnd.nextInt(24), f = rnd.nextInt(32);
-        return switch (rnd.nextInt(15)) {
+        int kind = rnd.nextInt(15);
+        if (loadsOnly && kind >= 7) {
+            kind = kind >= 11 ? 11 + kind % 2 : kind - 7;
+        }
+        return switch (kind) {
             case 0 -> lb(d, base, off);
             case 1 -> lh(d, base, off);
             case 2 -> lw(d, base, off);
