@@ -2,8 +2,9 @@
 # Checks the ./vmctl launcher's JVM AOT cache (see the comment in ./vmctl): the first run
 # records, the second builds the cache in the background, the third runs with it; the
 # guest's console (stdout) is the program's output alone every time; RIVET_JVM_AOT=off
-# leaves no trace; a cache the JVM cannot open is never put in place. Needs the jar and the
-# guest test programs from a build (./run-tests runs it after Maven).
+# leaves no trace; a cache the JVM cannot open is never put in place; a stale lock does not
+# block the build. Needs the jar and the guest test programs from a build (./run-tests runs
+# it after Maven).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 . "$root/scripts/java-env.sh"
@@ -54,4 +55,15 @@ wait_build
 [ -z "$(ls "$dir"/*.aot 2>/dev/null)" ] || fail "a cache was put in place from a broken recording"
 run 6
 [ -z "$(ls "$dir"/vmctl-*.conf.* 2>/dev/null)" ] || fail "recorded again after a failed build"
+
+# A lock left by a build that was killed long ago does not block the build for good.
+rm -rf "$dir"
+mkdir -p "$dir"
+run 7
+lock="$(ls "$dir"/vmctl-*.conf.* | sed 's/\.conf\..*$//').lock"
+mkdir "$lock"
+touch -d '20 minutes ago' "$lock"
+run 8
+wait_build
+[ -n "$(ls "$dir"/*.aot 2>/dev/null)" ] || fail "a stale lock blocked the build: $(ls -A "$dir")"
 echo "test-launcher: ok"
