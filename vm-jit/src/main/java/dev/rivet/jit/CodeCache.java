@@ -27,7 +27,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class CodeCache {
     /** Bump when {@link RegionLowering} emits different code for the same IR. */
-    public static final int CODEGEN_VERSION = 10;
+    public static final int CODEGEN_VERSION = 11;
     /** Bump when the decoder's IR for the same guest bytes changes. */
     public static final int IR_VERSION = 1;
     /** The on-disk payload format: counters, the region's recipe, class bytes (see {@link #payload}). */

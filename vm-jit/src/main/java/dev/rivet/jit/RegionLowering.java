@@ -42,12 +42,14 @@ import static org.objectweb.asm.Opcodes.*;
  * outside the region may then go straight on into that code's compiled unit through the
  * site's {@code ExitLink} (see {@link #emitChains}).
  *
- * <p>Loads and stores probe the data TLB inline, with its arrays and the RAM segment held
- * in locals (read once at entry): the probe of {@code hart.lb..sd} as bytecode, the RAM
- * access through the same layouts on a hit, and a call to the hart's slow path and the
- * fault check only on a miss (see {@link #emitProbe}). Calls to those accessors, which
- * HotSpot was left to inline, stayed calls at every site it did not count as hot
- * (docs/BENCHMARKS.md, sessions 9 and 10).
+ * <p>Loads and stores keep the data TLB arrays and the RAM segment in locals (read once at
+ * entry). In blocks on a loop of the region they probe the TLB inline: the probe of
+ * {@code hart.lb..sd} as bytecode, the RAM access through the same layouts on a hit, and a
+ * call to the hart's slow path and the fault check only on a miss (see {@link #emitProbe});
+ * calls to the accessors, which HotSpot was left to inline, stayed calls at sites it did not
+ * count as hot. Elsewhere they call the accessors: probing inline everywhere ran the
+ * steady state 3-8% faster but cost {@code --jit=always}, which compiles every block, a
+ * fifth more time (docs/BENCHMARKS.md, session 10).
  *
  * <p>F/D ops share the interpreter's exact semantics: they call {@code RvFloat} directly on
  * the values in locals; atomics call
@@ -86,6 +88,10 @@ final class RegionLowering {
     private final Map<Long, Integer> blockAt = new HashMap<>();
     /** The block being lowered. */
     private IrBlock blk;
+    /** Per block: true when it is on a loop of the region (it can reach itself). */
+    private boolean[] onLoop;
+    /** The block being lowered is on a loop: its loads and stores probe the TLB inline. */
+    private boolean inlineProbe;
     /**
      * Where indirect jumps go in a region of several blocks: with the exit's pc, count and
      * kind already set, it continues inside the region when the target is one of its blocks.
@@ -153,9 +159,9 @@ final class RegionLowering {
     }
 
     /**
-     * The same; with {@code compactAccess}, loads and stores call the hart's accessors
-     * instead of probing the TLB inline: a quarter of the bytecode, for a block of little
-     * else that would not fit in {@code JitCompiler.MAX_CODE_SIZE} otherwise.
+     * The same; with {@code compactAccess}, loads and stores call the hart's accessors even
+     * in blocks on a loop: a quarter of the bytecode, for a block of little else that would
+     * not fit in {@code JitCompiler.MAX_CODE_SIZE} otherwise.
      */
     static RegionLowering lower(List<IrBlock> blocks, boolean compactAccess) {
         RegionLowering l = new RegionLowering(blocks);
@@ -164,7 +170,7 @@ final class RegionLowering {
         return l;
     }
 
-    /** Loads and stores call {@code hart.lb..sd} instead of probing the TLB inline (see {@link #lower(List, boolean)}). */
+    /** Loads and stores call {@code hart.lb..sd} everywhere (see {@link #lower(List, boolean)}). */
     private boolean compactAccess;
 
     byte[] bytes;
@@ -641,6 +647,7 @@ final class RegionLowering {
         }
         // What each block reads before writing it, and which blocks each reaches by direct edges.
         BitSet[] reads = new BitSet[n], reach = new BitSet[n];
+        onLoop = new boolean[n];
         for (int k = 0; k < n; k++) {
             IrBlock b = blocks.get(k);
             BitSet r = new BitSet(), w = new BitSet();
@@ -679,6 +686,7 @@ final class RegionLowering {
                 }
             }
             cachedIn[k] = c;
+            onLoop[k] = reach[k].get(k);
         }
     }
 
@@ -880,6 +888,7 @@ final class RegionLowering {
         Label tail = new Label();
         for (int k = 0; k < blocks.size(); k++) {
             blk = blocks.get(k);
+            inlineProbe = onLoop[k] && !compactAccess;
             mv.visitLabel(starts[k]);
             cached = (BitSet) cachedIn[k].clone();
             dirty = (BitSet) dirtyIn[k].clone();
@@ -1395,7 +1404,7 @@ final class RegionLowering {
             }
 
             case Op.LD8S, Op.LD8U, Op.LD16S, Op.LD16U, Op.LD32S, Op.LD32U, Op.LD64, Op.FLD32, Op.FLD64 -> {
-                if (!compactAccess) {
+                if (inlineProbe) {
                     emitLoad(mv, op, i, a, d, imm, sites);
                     return;
                 }
@@ -1413,7 +1422,7 @@ final class RegionLowering {
                 finishLoad(mv, op, d);
             }
             case Op.ST8, Op.ST16, Op.ST32, Op.ST64, Op.FST32, Op.FST64 -> {
-                if (!compactAccess) {
+                if (inlineProbe) {
                     emitStore(mv, op, i, a, b, imm, sites);
                     return;
                 }
@@ -1570,8 +1579,8 @@ final class RegionLowering {
     }
 
     /**
-     * A load: the TLB probe and the RAM read inline, the hart's slow path and the fault check
-     * only on a miss. Same results as the hart's accessors.
+     * A load in a block on a loop: the TLB probe and the RAM read inline, the hart's slow
+     * path and the fault check only on a miss. Same results as the hart's accessors.
      */
     private void emitLoad(MethodVisitor mv, int op, int i, int a, int d, long imm, List<Site> sites) {
         int size = accessSize(op);
@@ -1633,7 +1642,7 @@ final class RegionLowering {
         }
     }
 
-    /** A store: as {@link #emitLoad}, with the hart's write TLB. */
+    /** A store in a block on a loop: as {@link #emitLoad}, with the hart's write TLB. */
     private void emitStore(MethodVisitor mv, int op, int i, int a, int b, long imm, List<Site> sites) {
         int size = accessSize(op);
         String[] lay = layout(size);

@@ -78,14 +78,19 @@ class JitMemoryTest {
     }
 
     @Test
-    void loadsAndStoresProbeTheTlbInlineAndTheLargestBlockStillCompiles() {
+    void loadsAndStoresProbeTheTlbInlineInLoopsAndTheLargestBlockStillCompiles() {
         IrBlock small = JitCompilerTest.decode(ld(5, 10, 0), lbu(6, 10, 1), sw(6, 10, 8), flw(1, 10, 4), jal(0, 8));
         JitCompilerTest.verify(small);
         String pool = new String(JitCompiler.classBytes(small), StandardCharsets.ISO_8859_1);
-        assertTrue(pool.contains("readTag") && pool.contains("writeAdd") && pool.contains("loadSlow")
-                && pool.contains("storeSlow") && pool.contains("excCause"),
-                "the TLB in locals, the slow paths on a miss, and fault checks");
-        assertFalse(pool.contains("(J[J[J") || pool.contains("(JJ[J[J"), "no call to the hart's accessors");
+        assertTrue(pool.contains("(J[J[J") && pool.contains("(JJ[J[J") && pool.contains("readTag")
+                && pool.contains("writeAdd") && pool.contains("excCause"),
+                "accessor calls with the TLB in locals, and fault checks");
+        IrBlock loop = JitCompilerTest.decode(ld(5, 10, 0), lbu(6, 10, 1), sw(6, 10, 8), flw(1, 10, 4), jal(0, -16));
+        JitCompilerTest.verify(loop);
+        pool = new String(JitCompiler.classBytes(loop), StandardCharsets.ISO_8859_1);
+        assertTrue(pool.contains("loadSlow") && pool.contains("storeSlow") && pool.contains("excCause"),
+                "in a loop: the probe inline, the slow paths on a miss, and fault checks");
+        assertFalse(pool.contains("(J[J[J") || pool.contains("(JJ[J[J"), "in a loop: no call to the hart's accessors");
         // The largest memory block: beyond the region target, still under the hard limit.
         int[] insns = new int[RiscvDecoder.MAX_INSNS];
         for (int k = 0; k < insns.length - 1; k++) {

@@ -481,7 +481,8 @@ public final class Hart {
     }
 
     // The same fast paths with the data TLB and RAM handed in. Sign-extending; callers
-    // zero-extend. Compiled code emits this probe itself (RegionLowering.emitProbe), with
+    // zero-extend. Compiled code calls these, or in loops emits the probe itself
+    // (RegionLowering.emitProbe), with
     // readTag/readAdd, writeTag/writeAdd and ram in locals for a whole region: read from the
     // hart's fields, the JVM must load them again after every RAM access (it cannot tell
     // that an access to the segment leaves them alone). The arrays stay the current ones
