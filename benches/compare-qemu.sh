@@ -3,7 +3,9 @@
 # initramfs, same machine, same run. Prints per-run times, medians and the ratios.
 #   [JIT_MODES="off on"] benches/compare-qemu.sh [RUNS] [KERNEL] [INITRD]
 # Defaults: 5 runs of the bundled guest (guest/riscv64), Rivet once per --jit mode in
-# JIT_MODES. Needs qemu-system-misc.
+# JIT_MODES. Needs qemu-system-misc. The launcher's JVM AOT cache (README, "The code
+# cache") is recorded and built on two untimed boots first; RIVET_JVM_AOT=off measures
+# without it.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 runs=${1:-5}
@@ -33,10 +35,22 @@ while True:
     if b"guest: ready" in buf:
         print(f"{time.monotonic() - t0:.3f}")
         break
-p.kill(); p.wait()
+# SIGTERM: the JVM exits as it would on Ctrl-C (a recording run writes its recording).
+p.terminate()
+try:
+    p.wait(timeout=30)
+except subprocess.TimeoutExpired:
+    p.kill(); p.wait()
 PY
 }
 
+if [ "${RIVET_JVM_AOT:-on}" != off ]; then
+    for _ in 1 2; do
+        time_to_ready "$root/vmctl" run --kernel "$kernel" --initrd "$initrd" -m 512M --append console=ttyS0 >/dev/null
+    done
+    jvm_cache="${XDG_CACHE_HOME:-$HOME/.cache}/rivet/jvm"
+    for _ in $(seq 240); do [ -z "$(ls -d "$jvm_cache"/*.lock 2>/dev/null)" ] && break; sleep 0.5; done
+fi
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 modes=(${JIT_MODES:-off on})

@@ -17,6 +17,9 @@
 # Needs riscv64-unknown-elf-gcc + picolibc-riscv64-unknown-elf and host gcc, like the tests.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# Without the launcher's JVM AOT cache unless asked (RIVET_JVM_AOT=on): its first runs
+# record and build it, which would land in some of the timed runs and not others.
+export RIVET_JVM_AOT=${RIVET_JVM_AOT:-off}
 runs=${RUNS:-3}
 if [[ ${1:-} =~ ^[0-9]+$ ]]; then runs=$1; shift; fi
 workloads=("$@")
