@@ -9,6 +9,8 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -86,11 +88,23 @@ class VmctlTest {
         Outcome hot = vmctl("run", "--demo", "--aot-cache-dir", cache.toString(), "--stats");
         assertEquals(0, hot.status(), hot.err());
         assertFalse(hot.err().contains("warm-started"), hot.err());
+        assertTrue(hot.err().contains(" 0 memory hits,"), hot.err());
         Outcome warmStart = vmctl("run", "--demo", "--aot-cache-dir", cache.toString(), "--stats");
         assertEquals(0, warmStart.status(), warmStart.err());
         assertEquals(hot.out(), warmStart.out());
-        assertTrue(warmStart.err().matches("(?s).* [1-9][0-9]* preloaded for a warm start; [1-9][0-9]* regions warm-started.*"),
-                warmStart.err());
+        // The regions load on a background thread while the guest runs. A region loaded
+        // before its entry's first execution (or its 256th) is warm-started; one loaded
+        // later is found in the memory layer when the counter requests it, as a memory hit
+        // (the run before had none, so they come from the hot list). Which of the two
+        // happens is timing (a loaded CI host is slow to load them); CodeCacheTest checks
+        // the warm start itself with the loader waited for.
+        Matcher m = Pattern.compile(
+                " ([0-9]+) memory hits, .* ([1-9][0-9]*) preloaded for a warm start(?:; ([0-9]+) regions warm-started)?")
+                .matcher(warmStart.err());
+        assertTrue(m.find(), warmStart.err());
+        long memoryHits = Long.parseLong(m.group(1));
+        long warmStarted = m.group(3) == null ? 0 : Long.parseLong(m.group(3));
+        assertTrue(memoryHits + warmStarted > 0, "the preloaded regions were used: " + warmStart.err());
         Outcome ro = vmctl("run", "--bios", elf, "--aot-cache=ro", "--aot-cache-dir", dir.resolve("none").toString());
         assertEquals(0, ro.status(), ro.err());
         assertFalse(Files.exists(dir.resolve("none")), "read-only creates nothing");
