@@ -14,10 +14,12 @@ initrd=${3:-$root/guest/riscv64/initramfs.cpio.gz}
 command -v qemu-system-riscv64 >/dev/null || { echo "needs qemu-system-riscv64 (apt-get install qemu-system-misc)" >&2; exit 1; }
 "$root/vmctl" --version >/dev/null   # build once, outside the timed runs
 
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
 # QEMU 7.2 cannot load a gzip-compressed Image for -kernel: give it the plain one.
 qkernel=$kernel
 if gzip -t "$kernel" 2>/dev/null; then
-    qkernel=$(mktemp); gzip -dc "$kernel" > "$qkernel"; trap 'rm -f "$qkernel"' EXIT
+    qkernel="$work/Image"; gzip -dc "$kernel" > "$qkernel"
 fi
 
 # time_to_ready CMD...: seconds from start until the console prints "guest: ready".
@@ -45,10 +47,12 @@ PY
 }
 
 if [ "${RIVET_JVM_AOT:-on}" != off ]; then
+    # A cache of this run's own, so that every run starts from the same state.
+    jvm_cache="$work/jvm"
+    export RIVET_JVM_AOT_DIR="$jvm_cache"
     for _ in 1 2; do
         time_to_ready "$root/vmctl" run --kernel "$kernel" --initrd "$initrd" -m 512M --append console=ttyS0 >/dev/null
     done
-    jvm_cache="${XDG_CACHE_HOME:-$HOME/.cache}/rivet/jvm"
     for _ in $(seq 240); do [ -z "$(ls -d "$jvm_cache"/*.lock 2>/dev/null)" ] && break; sleep 0.5; done
 fi
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }

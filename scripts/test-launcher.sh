@@ -2,8 +2,9 @@
 # Checks the ./vmctl launcher's JVM AOT cache (see the comment in ./vmctl): the first run
 # records, the second builds the cache in the background, the third runs with it; the
 # guest's console (stdout) is the program's output alone every time; RIVET_JVM_AOT=off
-# leaves no trace; a cache the JVM cannot open is never put in place; a stale lock does not
-# block the build. Needs the jar and the guest test programs from a build (./run-tests runs
+# leaves no trace; a cache the JVM cannot open is never put in place, and one damaged later
+# is dropped; a stale lock does not block the build; the cache lives in
+# $XDG_CACHE_HOME/rivet/jvm unless RIVET_JVM_AOT_DIR says otherwise. Needs the jar and the guest test programs from a build (./run-tests runs
 # it after Maven).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -13,8 +14,11 @@ elf="$root/vm-platform/target/guest/hello.elf"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export XDG_CACHE_HOME="$tmp/cache"
-dir="$XDG_CACHE_HOME/rivet/jvm"
 fail() { echo "test-launcher: $*" >&2; exit 1; }
+"$root/vmctl" run --bios "$elf" >/dev/null 2>&1
+ls "$XDG_CACHE_HOME"/rivet/jvm/vmctl-*.conf.* >/dev/null 2>&1 || fail "no recording in \$XDG_CACHE_HOME/rivet/jvm"
+export RIVET_JVM_AOT_DIR="$tmp/jvm"
+dir="$RIVET_JVM_AOT_DIR"
 
 run() { # run N: one launch; its stdout must be the program's line alone
     "$root/vmctl" run --bios "$elf" >"$tmp/out$1" 2>"$tmp/err$1" || fail "run $1 exited $?: $(cat "$tmp/err$1")"
@@ -42,6 +46,19 @@ run 3
 # The JVM opens it (the same options as the launcher's).
 "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -XX:AOTMode=on -XX:AOTCache="$aot" \
     -jar "$root/vm-platform/target/vmctl.jar" --version >/dev/null 2>&1 || fail "the JVM cannot open $aot"
+
+# A cache cut short after it was put in place: dropped (the JVM says nothing), then recorded
+# and built again.
+head -c 65536 "$aot" >"$tmp/cut" && cat "$tmp/cut" >"$aot"
+run 9
+# (A run that records says so on stderr; nothing else may be there.)
+[ -z "$(grep -v 'AOTConfiguration recorded' "$tmp/err9")" ] \
+    || fail "the JVM complained about a damaged cache: $(head -3 "$tmp/err9")"
+[ ! -e "$aot" ] || fail "a damaged cache was kept"
+ls "$dir"/vmctl-*.conf.* >/dev/null 2>&1 || fail "no new recording after dropping a damaged cache"
+run 10
+wait_build
+[ -f "$aot" ] || fail "no cache built again after a damaged one: $(ls -A "$dir")"
 
 # A recording the JVM cannot build a cache from: no cache, marked failed, not tried again.
 rm -rf "$dir"
