@@ -4,8 +4,8 @@
 # guest's console (stdout) is the program's output alone every time; RIVET_JVM_AOT=off
 # leaves no trace; a cache the JVM cannot open is never put in place, and one damaged later
 # is dropped; a stale lock does not block the build; the cache lives in
-# $XDG_CACHE_HOME/rivet/jvm unless RIVET_JVM_AOT_DIR says otherwise. Needs the jar and the guest test programs from a build (./run-tests runs
-# it after Maven).
+# $XDG_CACHE_HOME/rivet/jvm unless RIVET_JVM_AOT_DIR says otherwise. Needs the jar and the
+# guest test programs from a build (./run-tests runs it after Maven).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 . "$root/scripts/java-env.sh"
