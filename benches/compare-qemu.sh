@@ -48,12 +48,11 @@ PY
 
 if [ "${RIVET_JVM_AOT:-on}" != off ]; then
     # A cache of this run's own, so that every run starts from the same state.
-    jvm_cache="$work/jvm"
-    export RIVET_JVM_AOT_DIR="$jvm_cache"
+    export RIVET_JVM_AOT_DIR="$work/jvm"
     for _ in 1 2; do
         time_to_ready "$root/vmctl" run --kernel "$kernel" --initrd "$initrd" -m 512M --append console=ttyS0 >/dev/null
     done
-    for _ in $(seq 240); do [ -z "$(ls -d "$jvm_cache"/*.lock 2>/dev/null)" ] && break; sleep 0.5; done
+    for _ in $(seq 240); do [ -z "$(ls -d "$RIVET_JVM_AOT_DIR"/*.lock 2>/dev/null)" ] && break; sleep 0.5; done
 fi
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 

@@ -482,13 +482,12 @@ public final class Hart {
 
     // The same fast paths with the data TLB and RAM handed in. Sign-extending; callers
     // zero-extend. Compiled code calls these, or in loops emits the probe itself
-    // (RegionLowering.emitProbe), with
-    // readTag/readAdd, writeTag/writeAdd and ram in locals for a whole region: read from the
-    // hart's fields, the JVM must load them again after every RAM access (it cannot tell
-    // that an access to the segment leaves them alone). The arrays stay the current ones
-    // while the privilege and mstatus do, i.e. until a CSR write, trap or xRET, which never
-    // happen inside compiled code. A change to the TLB's tag or index scheme must be made
-    // there too.
+    // (RegionLowering.emitProbe), with readTag/readAdd, writeTag/writeAdd and ram in locals
+    // for a whole region: read from the hart's fields, the JVM must load them again after
+    // every RAM access (it cannot tell that an access to the segment leaves them alone). The
+    // arrays stay the current ones while the privilege and mstatus do, i.e. until a CSR
+    // write, trap or xRET, which never happen inside compiled code. A change to the TLB's
+    // tag or index scheme must be made there too.
 
     public long ld(long va, long[] tag, long[] add, MemorySegment ram) {
         int i = (int) (va >>> 12) & TLB_MASK;
