@@ -119,6 +119,15 @@ public final class Interpreter {
         return compiledEntries;
     }
 
+    /**
+     * Times compiled code went straight on into other compiled code (chaining) instead of
+     * returning here: with {@link #compiledEntries}, how often guest execution moves
+     * between compiled units, which a region that holds its loop whole does not do.
+     */
+    public long chainedEntries() {
+        return hart.chainedCalls;
+    }
+
     /** Attaches the machine's timers (fired on this hart's thread between blocks). */
     public void setTimers(TimerQueue timers) {
         this.timers = timers;

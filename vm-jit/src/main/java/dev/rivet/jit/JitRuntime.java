@@ -18,10 +18,15 @@ public final class JitRuntime {
      * go straight on into the next unit (see {@code RegionLowering.emitChains}): not when
      * the budget is used up, a slow path asked for the dispatcher, an interrupt is pending
      * (the dispatcher decides whether it is taken), a stop was requested, or the chain is
-     * already {@link #MAX_CHAIN_DEPTH} deep. Counts the new level when it says yes.
+     * already {@link #MAX_CHAIN_DEPTH} deep. Counts the new level (and the call, in
+     * {@code Hart.chainedCalls}) when it says yes.
      */
     static boolean mayChain(dev.rivet.core.riscv.Hart h, int left) {
-        return left > 0 && !h.unitBreak && h.mip == 0 && !h.stopRequested && h.chainDepth++ < MAX_CHAIN_DEPTH;
+        if (left > 0 && !h.unitBreak && h.mip == 0 && !h.stopRequested && h.chainDepth++ < MAX_CHAIN_DEPTH) {
+            h.chainedCalls++;
+            return true;
+        }
+        return false;
     }
 
     /**

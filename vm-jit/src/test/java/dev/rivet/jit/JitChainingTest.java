@@ -48,6 +48,12 @@ class JitChainingTest {
             assertTrue(entries <= 2L * ITERATIONS / JitRuntime.MAX_CHAIN_DEPTH + 4,
                     "entries into compiled code from the dispatcher: " + entries);
             assertTrue(b.interp.cache().links() >= 2, "links: " + b.interp.cache().links());
+            // Every move between the two units that did not go through the dispatcher was
+            // a chained call: together they are the two per iteration.
+            long chained = b.interp.chainedEntries();
+            assertTrue(chained >= 2L * ITERATIONS - entries - 4 && chained <= 2L * ITERATIONS,
+                    "chained calls: " + chained + ", dispatcher entries: " + entries);
+            assertEquals(0, a.interp.chainedEntries(), "the interpreter alone chains nothing");
         }
     }
 

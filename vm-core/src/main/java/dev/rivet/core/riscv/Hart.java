@@ -135,10 +135,12 @@ public final class Hart {
      * Compiled-code chaining (JIT-internal): the exit link (an {@code ExitLink} of vm-ir)
      * of the exit compiled code last left through unlinked, for the dispatcher to fill in;
      * and how many compiled units are nested in chained calls right now, which bounds the
-     * JVM stack a chain can use.
+     * JVM stack a chain can use; and how many chained calls there have been (a statistic:
+     * each is a way out of one compiled unit into another that skipped the dispatcher).
      */
     public Object exitLink;
     public int chainDepth;
+    public long chainedCalls;
     /** The thread running this hart, to unpark it from {@code wfi}. */
     public volatile Thread hartThread;
 

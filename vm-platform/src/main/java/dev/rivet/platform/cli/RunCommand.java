@@ -343,9 +343,9 @@ final class RunCommand implements Callable<Integer> {
     private static void printStats(PrintStream err, long instructions, long ns, Interpreter interp) {
         BlockCache c = interp.cache();
         err.printf("vmctl: %d instructions in %.3f s (%.1f MIPS); blocks: %d translated, %d invalidated,"
-                + " %d full flushes, %d translation epochs, %d pages remapped; %d entries into compiled code%n",
+                + " %d full flushes, %d translation epochs, %d pages remapped; %d entries into compiled code, %d chained%n",
                 instructions, ns / 1e9, instructions / (ns / 1e3), c.translations(), c.invalidations(), c.flushes(),
-                c.epochs(), c.pageForgets(), interp.compiledEntries());
+                c.epochs(), c.pageForgets(), interp.compiledEntries(), interp.chainedEntries());
     }
 
     /** Says that --max-instructions ended the run; returns the exit status for it. */
