@@ -447,9 +447,9 @@ public final class Interpreter {
 
     private void warmProbe(CachedBlock cb) {
         if (cb.physPage2 == -1) {
-            long[] pcs = compiler.warmRegion(cb.block.physPc, cb.mode);
-            if (pcs != null && pcs.length > 0 && pcs[0] == cb.pc) {
-                warmStart(cb, pcs);
+            Region.Layout layout = compiler.warmRegion(cb.block.physPc, cb.mode);
+            if (layout != null && layout.pcs()[0] == cb.pc) {
+                warmStart(cb, layout);
             }
         }
     }
@@ -462,7 +462,8 @@ public final class Interpreter {
      * the interpreter. Abandoned if any block cannot be translated the same way (a fetch
      * fault, a block running onto the next page): the counter then decides as usual.
      */
-    private void warmStart(CachedBlock entry, long[] pcs) {
+    private void warmStart(CachedBlock entry, Region.Layout layout) {
+        long[] pcs = layout.pcs();
         long page = entry.pc & ~0xFFFL, physPage = entry.block.physPc & ~0xFFFL;
         List<IrBlock> blocks = new ArrayList<>(pcs.length);
         blocks.add(entry.block);
@@ -487,7 +488,7 @@ public final class Interpreter {
         entry.requested = true;
         entry.regionSize = blocks.size();
         entry.recheckAt = Math.max(compileThreshold, 4) * REGION_RECHECK;
-        compiler.request(new Region(blocks), code -> entry.compiled = code);
+        compiler.request(new Region(blocks, layout.inlinedAt()), code -> entry.compiled = code);
         warmStarts++;
     }
 

@@ -27,7 +27,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class CodeCache {
     /** Bump when {@link RegionLowering} emits different code for the same IR. */
-    public static final int CODEGEN_VERSION = 11;
+    public static final int CODEGEN_VERSION = 12;
     /** Bump when the decoder's IR for the same guest bytes changes. */
     public static final int IR_VERSION = 1;
     /** The on-disk payload format: counters, the region's recipe, class bytes (see {@link #payload}). */
@@ -66,7 +66,9 @@ public final class CodeCache {
                 .putInt(IR_VERSION)
                 .putInt(CODEGEN_VERSION)
                 .putInt(region.size());
-        for (IrBlock blk : region.blocks()) {
+        for (int k = 0; k < region.size(); k++) {
+            IrBlock blk = region.blocks().get(k);
+            b.putInt(region.inlinedAt(k));
             b.putLong(blk.pc).putInt(blk.mode).putInt(blk.insnCount).putInt(blk.byteLength).putInt(blk.size());
             ByteBuffer buf = ByteBuffer.allocate(blk.size() * 16);
             for (int i = 0; i < blk.size(); i++) {
@@ -113,15 +115,12 @@ public final class CodeCache {
 
     /**
      * What a warm start needs to rebuild a region before its entry gets hot: where the entry
-     * is (physical PC and mode bits) and the virtual PCs of the region's blocks, entry first.
+     * is (physical PC and mode bits) and the region's layout (the virtual PCs of its blocks,
+     * entry first, and which are copies of a called function).
      */
-    record Recipe(long physPc, int mode, long[] pcs) {
+    record Recipe(long physPc, int mode, Region.Layout layout) {
         static Recipe of(Region region) {
-            long[] pcs = new long[region.size()];
-            for (int i = 0; i < pcs.length; i++) {
-                pcs[i] = region.blocks().get(i).pc;
-            }
-            return new Recipe(region.entry().physPc, region.entry().mode, pcs);
+            return new Recipe(region.entry().physPc, region.entry().mode, Region.Layout.of(region));
         }
 
         /** The key of a code spot, as the warm-start table uses it. */
@@ -134,12 +133,20 @@ public final class CodeCache {
     record Payload(int codeSize, int blockCount, Recipe recipe, byte[] classBytes) {
     }
 
-    /** Disk payload: codeSize, blockCount, the recipe (physPc, mode, n, n PCs), then the class bytes. */
+    /**
+     * Disk payload: codeSize, blockCount, the recipe (physPc, mode, n, n PCs, n call sites,
+     * see {@code Region.inlinedAt}), then the class bytes.
+     */
     static byte[] payload(byte[] classBytes, int codeSize, int blockCount, Recipe r) {
-        ByteBuffer b = ByteBuffer.allocate(24 + 8 * r.pcs().length + classBytes.length)
-                .putInt(codeSize).putInt(blockCount).putLong(r.physPc()).putInt(r.mode()).putInt(r.pcs().length);
-        for (long pc : r.pcs()) {
+        long[] pcs = r.layout().pcs();
+        int[] at = r.layout().inlinedAt();
+        ByteBuffer b = ByteBuffer.allocate(24 + 12 * pcs.length + classBytes.length)
+                .putInt(codeSize).putInt(blockCount).putLong(r.physPc()).putInt(r.mode()).putInt(pcs.length);
+        for (long pc : pcs) {
             b.putLong(pc);
+        }
+        for (int k : at) {
+            b.putInt(k);
         }
         return b.put(classBytes).array();
     }
@@ -156,19 +163,23 @@ public final class CodeCache {
         int codeSize = b.getInt(), blockCount = b.getInt();
         long physPc = b.getLong();
         int mode = b.getInt(), n = b.getInt();
-        if (n <= 0 || n > b.remaining() / 8) {
+        if (n <= 0 || n > b.remaining() / 12) {
             return null;
         }
         long[] pcs = new long[n];
         for (int i = 0; i < n; i++) {
             pcs[i] = b.getLong();
         }
-        if (!b.hasRemaining()) {
+        int[] at = new int[n];
+        for (int i = 0; i < n; i++) {
+            at[i] = b.getInt();
+        }
+        if (!b.hasRemaining() || !Region.Layout.valid(at)) {
             return null;
         }
         byte[] cls = new byte[b.remaining()];
         b.get(cls);
-        return new Payload(codeSize, blockCount, new Recipe(physPc, mode, pcs), cls);
+        return new Payload(codeSize, blockCount, new Recipe(physPc, mode, new Region.Layout(pcs, at)), cls);
     }
 
     public long memoryHits() {

@@ -9,6 +9,7 @@ import dev.rivet.ir.exec.Region;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -148,7 +149,7 @@ public final class JitCompiler implements BlockCompiler {
             }
 
             @Override
-            public long[] warmRegion(long physPc, int mode) {
+            public Region.Layout warmRegion(long physPc, int mode) {
                 return JitCompiler.this.warmRegion(physPc, mode);
             }
         };
@@ -218,7 +219,7 @@ public final class JitCompiler implements BlockCompiler {
     /** The region key last installed per code spot this run, in first-install order. */
     private final Map<Long, CacheKey> hot = Collections.synchronizedMap(new LinkedHashMap<>());
     /** Recipes of the regions preloaded for a warm start, by code spot. */
-    private final Map<Long, long[]> warm = new ConcurrentHashMap<>();
+    private final Map<Long, Region.Layout> warm = new ConcurrentHashMap<>();
     private final AtomicLong preloaded = new AtomicLong();
     /** Keys the warm start loaded, in list order (kept in the next hot list). */
     private final Queue<CacheKey> loadedKeys = new ConcurrentLinkedQueue<>();
@@ -227,7 +228,7 @@ public final class JitCompiler implements BlockCompiler {
     private volatile Thread preloader;
 
     @Override
-    public long[] warmRegion(long physPc, int mode) {
+    public Region.Layout warmRegion(long physPc, int mode) {
         return warm.isEmpty() ? null : warm.get(CodeCache.Recipe.spot(physPc, mode));
     }
 
@@ -269,7 +270,7 @@ public final class JitCompiler implements BlockCompiler {
                 preloadedClasses.put(key, type);
             }
             cache.putMemory(key, shareable(e, type));
-            warm.put(CodeCache.Recipe.spot(p.recipe().physPc(), p.recipe().mode()), p.recipe().pcs());
+            warm.put(CodeCache.Recipe.spot(p.recipe().physPc(), p.recipe().mode()), p.recipe().layout());
             loadedKeys.add(key);
             preloaded.incrementAndGet();
         }
@@ -360,9 +361,17 @@ public final class JitCompiler implements BlockCompiler {
         if (RegionLowering.unsupported(entry) != null) {
             return null;
         }
+        // Blocks this tier cannot lower stay out (jumps to them leave the region), and so do
+        // the copies made for a call in such a block.
         List<IrBlock> blocks = new ArrayList<>();
-        for (IrBlock b : region.blocks()) {
-            if (b == entry || RegionLowering.unsupported(b) == null) {
+        int[] inlinedAt = new int[region.size()], index = new int[region.size()];
+        for (int k = 0; k < region.size(); k++) {
+            IrBlock b = region.blocks().get(k);
+            int site = region.inlinedAt(k);
+            index[k] = -1;
+            if ((b == entry || RegionLowering.unsupported(b) == null) && (site < 0 || index[site] >= 0)) {
+                index[k] = blocks.size();
+                inlinedAt[blocks.size()] = site < 0 ? -1 : index[site];
                 blocks.add(b);
             }
         }
@@ -372,16 +381,17 @@ public final class JitCompiler implements BlockCompiler {
             return compact.bytes != null && compact.codeSize <= MAX_CODE_SIZE ? compact : null;
         }
         if (blocks.size() > 1 && best.bodySize <= REGION_TARGET_SIZE) {
-            RegionLowering all = RegionLowering.lower(blocks);
+            RegionLowering all = RegionLowering.lower(blocks, Arrays.copyOf(inlinedAt, blocks.size()));
             if (all.bytes != null && all.bodySize <= REGION_TARGET_SIZE && all.codeSize <= MAX_CODE_SIZE) {
                 return all; // the common case: it all fits
             }
         }
-        // Binary search for the longest prefix within the target size.
+        // Binary search for the longest prefix within the target size (a call's copies
+        // follow it, so a prefix never holds a copy without its call).
         int lo = 2, hi = best.bodySize <= REGION_TARGET_SIZE ? blocks.size() - 1 : 1;
         while (lo <= hi) {
             int n = (lo + hi) >>> 1;
-            RegionLowering l = RegionLowering.lower(blocks.subList(0, n));
+            RegionLowering l = RegionLowering.lower(blocks.subList(0, n), Arrays.copyOf(inlinedAt, n));
             if (l.bytes != null && l.bodySize <= REGION_TARGET_SIZE && l.codeSize <= MAX_CODE_SIZE) {
                 best = l;
                 lo = n + 1;

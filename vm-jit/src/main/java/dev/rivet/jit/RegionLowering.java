@@ -34,6 +34,12 @@ import static org.objectweb.asm.Opcodes.*;
  * ({@code Hart.unitBreak}: a device access, a write to a code page): that is where the
  * dispatcher would have polled timers and interrupts between interpreted blocks.
  *
+ * <p>A region may hold copies of a small function for one call each ({@code
+ * Region.inlinedAt}): the call jumps to its copy, and the copy's return compares its target
+ * with the address after the call and jumps there; a call through a register compares with
+ * the function's address first. Any other target goes the way of every indirect jump (the
+ * region's shared dispatch, then out), so a copy changes where code runs, never what it does.
+ *
  * <p>Every way out — taken branch, final exit, faulting load/store — writes back the slots
  * that may have changed on the way there (write-back code shared between exits, see
  * {@link #writeBack}), then reaches one shared tail that sets {@code pc}/{@code instret}
@@ -84,8 +90,12 @@ final class RegionLowering {
     private final int[] ends;
     /** Per block: where its code starts. */
     private final Label[] starts;
-    /** Block index by entry PC. */
+    /** Block index by entry PC (copies of called functions are not here). */
     private final Map<Long, Integer> blockAt = new HashMap<>();
+    /** Per block: -1, or for a copy of a called function, the block whose call it serves. */
+    private final int[] inlinedAt;
+    /** The block whose jumps {@link #internal} resolves. */
+    private int node;
     /** The block being lowered. */
     private IrBlock blk;
     /** Per block: true when it is on a loop of the region (it can reach itself). */
@@ -143,13 +153,16 @@ final class RegionLowering {
     /** The chainable sites that are indirect jumps (see {@link #emitChains}). */
     private final BitSet indirectSites = new BitSet();
 
-    private RegionLowering(List<IrBlock> blocks) {
+    private RegionLowering(List<IrBlock> blocks, int[] inlinedAt) {
         this.blocks = blocks;
+        this.inlinedAt = inlinedAt;
         this.ends = new int[blocks.size()];
         this.starts = new Label[blocks.size()];
         for (int k = 0; k < blocks.size(); k++) {
             starts[k] = new Label();
-            blockAt.putIfAbsent(blocks.get(k).pc, k);
+            if (inlinedAt[k] < 0) {
+                blockAt.putIfAbsent(blocks.get(k).pc, k);
+            }
         }
     }
 
@@ -158,13 +171,24 @@ final class RegionLowering {
         return lower(blocks, false);
     }
 
+    /** Lowers the blocks with copies of called functions (see {@code Region.inlinedAt}). */
+    static RegionLowering lower(List<IrBlock> blocks, int[] inlinedAt) {
+        return lower(blocks, inlinedAt, false);
+    }
+
     /**
      * The same; with {@code compactAccess}, loads and stores call the hart's accessors even
      * in blocks on a loop: a quarter of the bytecode, for a block of little else that would
      * not fit in {@code JitCompiler.MAX_CODE_SIZE} otherwise.
      */
     static RegionLowering lower(List<IrBlock> blocks, boolean compactAccess) {
-        RegionLowering l = new RegionLowering(blocks);
+        int[] none = new int[blocks.size()];
+        java.util.Arrays.fill(none, -1);
+        return lower(blocks, none, compactAccess);
+    }
+
+    private static RegionLowering lower(List<IrBlock> blocks, int[] inlinedAt, boolean compactAccess) {
+        RegionLowering l = new RegionLowering(blocks, inlinedAt);
         l.compactAccess = compactAccess;
         l.bytes = l.generate();
         return l;
@@ -631,6 +655,7 @@ final class RegionLowering {
             changed = false;
             for (int k = 0; k < n; k++) {
                 IrBlock b = blocks.get(k);
+                node = k;
                 BitSet d = (BitSet) dirtyIn[k].clone();
                 for (int i = 0; i <= ends[k]; i++) {
                     int t = edgeTarget(b, i);
@@ -638,6 +663,9 @@ final class RegionLowering {
                         changed |= addAll(dirtyIn[t], d);
                     } else if (b.op(i) == Op.EXIT_IND && n > 1) {
                         changed |= addAll(indirectDirty, d);
+                        if (predicted(k) >= 0) {
+                            changed |= addAll(dirtyIn[predicted(k)], d);
+                        }
                     }
                     if (architectural(target(b, i))) {
                         d.set(target(b, i));
@@ -650,8 +678,12 @@ final class RegionLowering {
         onLoop = new boolean[n];
         for (int k = 0; k < n; k++) {
             IrBlock b = blocks.get(k);
+            node = k;
             BitSet r = new BitSet(), w = new BitSet();
             reach[k] = new BitSet();
+            if (predicted(k) >= 0) {
+                reach[k].set(predicted(k));
+            }
             for (int i = 0; i <= ends[k]; i++) {
                 for (int src : sources(b, i)) {
                     if (src >= 0 && !w.get(src)) {
@@ -888,6 +920,7 @@ final class RegionLowering {
         Label tail = new Label();
         for (int k = 0; k < blocks.size(); k++) {
             blk = blocks.get(k);
+            node = k;
             inlineProbe = onLoop[k] && !compactAccess;
             mv.visitLabel(starts[k]);
             cached = (BitSet) cachedIn[k].clone();
@@ -1050,11 +1083,8 @@ final class RegionLowering {
      * the exit, which is taken when the target is elsewhere or the budget is used up.
      */
     private void emitIndirectDispatch(MethodVisitor mv, Label tail) {
-        int m = blocks.size();
-        Integer[] order = new Integer[m];
-        for (int k = 0; k < m; k++) {
-            order[k] = k;
-        }
+        int m = blockAt.size();
+        Integer[] order = blockAt.values().toArray(new Integer[0]);
         java.util.Arrays.sort(order, (x, y) -> Integer.compare((int) blocks.get(x).pc, (int) blocks.get(y).pc));
         int[] keys = new int[m];
         Label[] cases = new Label[m];
@@ -1086,10 +1116,43 @@ final class RegionLowering {
         }
     }
 
-    /** The block of this region starting at {@code pc}, or -1. */
+    /**
+     * The block of this region starting at {@code pc} that a jump from block {@link #node}
+     * goes to, or -1: within a copy of a called function, the copy's own blocks first; from
+     * a call whose function was copied, the copy; else the region's block at that pc.
+     */
     private int internal(long pc) {
+        int call = inlinedAt[node] >= 0 ? inlinedAt[node] : node;
+        for (int k = call + 1; k < blocks.size(); k++) {
+            if (inlinedAt[k] == call && blocks.get(k).pc == pc) {
+                return k;
+            }
+        }
         Integer k = blockAt.get(pc);
         return k == null ? -1 : k;
+    }
+
+    /**
+     * Where block {@code k}'s final indirect jump is expected to go inside the region, or
+     * -1: for a call through a register whose function was copied, the copy's entry; for a
+     * return from a copy, the block after its call. The jump compares and goes there
+     * directly; any other target takes the region's shared dispatch.
+     */
+    private int predicted(int k) {
+        if (blocks.get(k).op(ends[k]) != Op.EXIT_IND) {
+            return -1;
+        }
+        for (int j = k + 1; j < blocks.size(); j++) {
+            if (inlinedAt[j] == k) {
+                return j;
+            }
+        }
+        if (inlinedAt[k] >= 0) {
+            IrBlock call = blocks.get(inlinedAt[k]);
+            Integer after = blockAt.get(call.pc + call.byteLength);
+            return after == null ? -1 : after;
+        }
+        return -1;
     }
 
 
@@ -1465,6 +1528,17 @@ final class RegionLowering {
                 }
             }
             case Op.EXIT_IND -> {
+                int expected = predicted(node);
+                if (expected >= 0) {
+                    Label other = new Label();
+                    ld(mv, a);
+                    mv.visitLdcInsn(blocks.get(expected).pc);
+                    mv.visitInsn(LCMP);
+                    mv.visitJumpInsn(IFNE, other);
+                    emitEdge(mv, blocks.get(expected).pc, blk.insnIndex(i) + 1, BlockExit.EXIT_FALL, expected, tail,
+                            cached, dirty);
+                    mv.visitLabel(other);
+                }
                 indirectSites.set(siteCount);
                 push(mv, siteCount++);
                 mv.visitVarInsn(ISTORE, lSite);

@@ -261,4 +261,66 @@ class CodeCacheTest {
         assertEquals(0, other.preloadedRegions());
         Stream.of(first, other).forEach(JitCompiler::shutdown);
     }
+
+    /**
+     * A loop calling a function on its page: L: x5 += 1; call F.  C: loop while x5 < x6.
+     * F: x7 += 3; return. Then a spin at the end.
+     */
+    static void putCallLoop(JitHarness h) {
+        h.put(PC, addi(5, 5, 1), jal(1, 0x40 - 4), blt(5, 6, -8), jal(0, 0x100));
+        h.put(PC + 0x40, addi(7, 7, 3), jalr(0, 1, 0));
+        h.put(PC + 12 + 0x100, jal(0, 0));
+        h.hart.regs[6] = 1000;
+        h.hart.pc = PC;
+    }
+
+    /**
+     * A region with a copy of a called function is keyed apart from the same blocks without
+     * it, and its disk entry gives back the layout a warm start rebuilds it from: the next run
+     * finds the class for the rebuilt region (copies included) in the cache.
+     */
+    @Test
+    void aRegionWithCopiesIsKeyedByItsLayoutAndWarmStartsWithIt(@TempDir Path dir) throws Exception {
+        int[] code = {addi(5, 5, 1), jal(1, 0x40 - 4), blt(5, 6, -8)};
+        IrBlock l = JitCompilerTest.decodeAt(PC, code), c = JitCompilerTest.decodeAt(PC + 8, code);
+        IrBlock f = JitCompilerTest.decodeAt(PC + 0x40, new int[] {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                addi(7, 7, 3), jalr(0, 1, 0)});
+        Region copied = new Region(List.of(l, f, c), new int[] {-1, 0, -1});
+        Region plain = new Region(List.of(l, f, c));
+        assertNotEquals(CodeCache.key(copied), CodeCache.key(plain));
+        byte[] payload = CodeCache.payload(new byte[] {1, 2, 3}, 10, 3, CodeCache.Recipe.of(copied));
+        CodeCache.Payload back = CodeCache.parse(payload);
+        assertArrayEquals(new long[] {PC, PC + 0x40, PC + 8}, back.recipe().layout().pcs());
+        assertArrayEquals(new int[] {-1, 0, -1}, back.recipe().layout().inlinedAt());
+        // A layout that names a later block, or a copy, as a call site does not parse.
+        for (int bad : new int[] {2, 1, -2}) {
+            byte[] damaged = payload.clone();
+            java.nio.ByteBuffer.wrap(damaged).putInt(24 + 3 * 8 + 4 * 2, bad);
+            assertNull(CodeCache.parse(damaged), "call site " + bad);
+        }
+
+        JitCompiler first = new JitCompiler(new CodeCache(100, disk(dir)));
+        first.warmStart("guest");
+        try (JitHarness h = new JitHarness(first, 10)) {
+            putCallLoop(h);
+            h.interp.run(20_000);
+            assertEquals(3000, h.hart.regs[7]);
+            first.saveHotList();
+        }
+        CodeCache cache = new CodeCache(100, disk(dir));
+        try (JitHarness h = new JitHarness(false)) {
+            JitCompiler warm = new JitCompiler(cache, null);
+            warm.warmStart("guest");
+            warm.awaitWarmStart();
+            h.interp.setCompiler(warm.synchronous(), Long.MAX_VALUE); // never by counting
+            putCallLoop(h);
+            h.interp.run(20_000);
+            assertEquals(3000, h.hart.regs[7]);
+            assertTrue(h.interp.warmStarts() > 0, warm.stats());
+            assertEquals(0, cache.misses(), warm.stats());
+            assertEquals(h.interp.warmStarts(), cache.memoryHits(), warm.stats());
+            warm.shutdown();
+        }
+        first.shutdown();
+    }
 }

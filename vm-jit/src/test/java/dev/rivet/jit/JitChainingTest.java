@@ -88,7 +88,7 @@ class JitChainingTest {
         System.out.println("chaining random call graphs, base seed " + seed0);
         long entries = 0, retired = 0;
         for (int p = 0; p < 200; p++) {
-            long[] r = runRandomCalls(seed0 + p);
+            long[] r = runRandomCalls(seed0 + p, false);
             entries += r[0];
             retired += r[1];
         }
@@ -96,10 +96,26 @@ class JitChainingTest {
         assertTrue(entries * 10 < retired, "entries " + entries + " for " + retired + " instructions");
     }
 
+    /**
+     * The same with the functions on the loop's page, where a region copies each small
+     * function into the loop for every call (a branch in some makes them two blocks).
+     */
+    @Test
+    void randomCallGraphsWithinAPageMatchTheInterpreter() {
+        long seed0 = JitDifferentialTest.SEED;
+        System.out.println("copied functions, base seed " + seed0);
+        long compiled = 0;
+        for (int p = 0; p < 200; p++) {
+            long[] r = runRandomCalls(seed0 + p, true);
+            compiled += r[0] + r[2];
+        }
+        assertTrue(compiled > 0, "no compiled code ran");
+    }
+
     /** Registers the random code may change (the loop counter, ra and the pointers stay). */
     private static final int FIRST_FREE = 5, LAST_FREE = 20, LOOP = 28, POINTERS = 21;
 
-    private static long[] runRandomCalls(long seed) {
+    private static long[] runRandomCalls(long seed, boolean samePage) {
         SplittableRandom rnd = new SplittableRandom(seed);
         int functions = rnd.nextInt(1, 5);
         java.util.List<Integer> main = new java.util.ArrayList<>();
@@ -109,9 +125,17 @@ class JitChainingTest {
             randomArithmetic(rnd, main, rnd.nextInt(0, 4));
             int f = rnd.nextInt(functions);
             long at = JitHarness.CODE + 4L * main.size();
-            main.add(rnd.nextBoolean() ? jal(1, (int) (function(f) - at)) : jalr(1, POINTERS + f, 0));
+            main.add(rnd.nextBoolean() ? jal(1, (int) (function(f, samePage) - at)) : jalr(1, POINTERS + f, 0));
         }
         randomArithmetic(rnd, main, rnd.nextInt(0, 3));
+        if (functions > 1 && rnd.nextBoolean()) {
+            // Swap two function pointers: each call through them alternates between two
+            // functions, so a copy made for one is sometimes the wrong one.
+            int p = POINTERS, q = POINTERS + 1;
+            main.add(add(p, p, q));
+            main.add(sub(q, p, q));
+            main.add(sub(p, p, q));
+        }
         main.add(bne(LOOP, 0, -4 * main.size()));
         main.add(jal(0, 0));
         long end = JitHarness.CODE + 4L * (main.size() - 1);
@@ -121,20 +145,26 @@ class JitChainingTest {
                 init[k] = rnd.nextLong();
             }
             for (int f = 0; f < functions; f++) {
-                init[POINTERS + f] = function(f);
+                init[POINTERS + f] = function(f, samePage);
             }
             init[LOOP] = rnd.nextInt(20, 200);
             java.util.List<int[]> bodies = new java.util.ArrayList<>();
             for (int f = 0; f < functions; f++) {
                 java.util.List<Integer> body = new java.util.ArrayList<>();
                 randomArithmetic(rnd, body, rnd.nextInt(1, 12));
+                if (rnd.nextBoolean()) {
+                    // Skip the next instruction or not, by the data: a second block.
+                    body.add(bne(FIRST_FREE + rnd.nextInt(4), FIRST_FREE + 4 + rnd.nextInt(4), 8));
+                    randomArithmetic(rnd, body, 1);
+                    randomArithmetic(rnd, body, rnd.nextInt(0, 3));
+                }
                 body.add(jalr(0, 1, 0));
                 bodies.add(body.stream().mapToInt(Integer::intValue).toArray());
             }
             for (JitHarness h : new JitHarness[] {a, b}) {
                 h.put(JitHarness.CODE, main.stream().mapToInt(Integer::intValue).toArray());
                 for (int f = 0; f < functions; f++) {
-                    h.put(function(f), bodies.get(f));
+                    h.put(function(f, samePage), bodies.get(f));
                 }
                 h.put(JitHarness.TRAP, jal(0, 0));
                 System.arraycopy(init, 0, h.hart.regs, 0, 32);
@@ -148,13 +178,13 @@ class JitChainingTest {
                 assertSame(a, b, "after step " + steps + " (seed " + seed + ")");
             }
             assertEquals(end, a.hart.pc, "seed " + seed);
-            return new long[] {b.interp.compiledEntries(), b.hart.instret};
+            return new long[] {b.interp.compiledEntries(), b.hart.instret, b.interp.chainedEntries()};
         }
     }
 
-    /** Function {@code f}'s address: each on a page of its own. */
-    private static long function(int f) {
-        return JitHarness.CODE + 0x1000L * (f + 1) + 4L * f;
+    /** Function {@code f}'s address: each on a page of its own, or all on the loop's. */
+    private static long function(int f, boolean samePage) {
+        return samePage ? JitHarness.CODE + 0x400 + 0x100L * f : JitHarness.CODE + 0x1000L * (f + 1) + 4L * f;
     }
 
     private static void randomArithmetic(SplittableRandom rnd, java.util.List<Integer> out, int n) {

@@ -181,6 +181,102 @@ class JitCompilerTest {
         jit.shutdown();
     }
 
+    /**
+     * A loop calling a function: L: x5 += 1; call F (jal, or jalr through x9).  C: if x5 < x6
+     * goto L (a branch ends the block; PC + 12 is not in the region).  F (PC + 0x40): x7 += 3;
+     * return (optionally to ra + 4).
+     */
+    private static int[] callLoop(boolean throughPointer, boolean returnElsewhere) {
+        int[] code = new int[20];
+        code[0] = addi(5, 5, 1);
+        code[1] = throughPointer ? jalr(1, 9, 0) : jal(1, 0x40 - 4);
+        code[2] = blt(5, 6, -8);
+        code[3] = jal(0, 0x100);
+        code[16] = addi(7, 7, 3);
+        code[17] = returnElsewhere ? addi(1, 1, 4) : addi(7, 7, 0);
+        code[18] = jalr(0, 1, 0);
+        return code;
+    }
+
+    /** The loop's blocks: L, F copied for L's call (if {@code copy}), C. */
+    private static Region callLoopRegion(int[] code, boolean copy) {
+        IrBlock l = decodeAt(PC, code), f = decodeAt(PC + 0x40, code), c = decodeAt(PC + 8, code);
+        return copy ? new Region(java.util.List.of(l, f, c), new int[] {-1, 0, -1})
+                : new Region(java.util.List.of(l, c));
+    }
+
+    @Test
+    void aCalledFunctionCopiedIntoTheRegionKeepsTheLoopInside() {
+        for (boolean pointer : new boolean[] {false, true}) {
+            int[] code = callLoop(pointer, false);
+            JitCompiler jit = new JitCompiler();
+            CompiledBlock copied = jit.compile(callLoopRegion(code, true));
+            CompiledBlock plain = jit.compile(callLoopRegion(code, false));
+            try (JitHarness h = new JitHarness(false)) {
+                h.hart.regs[6] = 10;
+                h.hart.regs[9] = PC + 0x40;
+                h.hart.pc = PC;
+                // All ten iterations (6 instructions each) in one call: the call and the
+                // return are jumps inside the method.
+                assertEquals(BlockExit.EXIT_FALL, copied.execute(h.hart, 1000), "pointer " + pointer);
+                assertEquals(PC + 12, h.hart.pc);
+                assertEquals(10 * 6, h.hart.instret);
+                assertEquals(30, h.hart.regs[7]);
+                assertEquals(PC + 8, h.hart.regs[1]);
+
+                // Without the copy the call leaves at once.
+                h.hart.regs[5] = 0;
+                h.hart.instret = 0;
+                h.hart.pc = PC;
+                assertEquals(BlockExit.EXIT_FALL, plain.execute(h.hart, 1000));
+                assertEquals(PC + 0x40, h.hart.pc);
+                assertEquals(2, h.hart.instret);
+
+                // The budget is checked on the way into and out of the copy as on any edge:
+                // edges after 2, 5, 6 and 8 instructions, the last at or past 7 leaves.
+                h.hart.regs[5] = 0;
+                h.hart.regs[7] = 0;
+                h.hart.instret = 0;
+                h.hart.pc = PC;
+                copied.execute(h.hart, 7);
+                assertEquals(PC + 0x40, h.hart.pc, "left at the second call");
+                assertEquals(8, h.hart.instret);
+                assertEquals(2, h.hart.regs[5]);
+                assertEquals(3, h.hart.regs[7]);
+            }
+            jit.shutdown();
+        }
+    }
+
+    @Test
+    void aCopyOnlyTakesTheJumpsItWasMadeFor() {
+        // Through a pointer to another function: the copy is not taken, the region leaves.
+        int[] code = callLoop(true, false);
+        JitCompiler jit = new JitCompiler();
+        CompiledBlock c = jit.compile(callLoopRegion(code, true));
+        try (JitHarness h = new JitHarness(false)) {
+            h.hart.regs[6] = 10;
+            h.hart.regs[9] = PC + 0x44;
+            h.hart.pc = PC;
+            assertEquals(BlockExit.EXIT_FALL, c.execute(h.hart, 1000));
+            assertEquals(PC + 0x44, h.hart.pc);
+            assertEquals(2, h.hart.instret);
+            assertEquals(0, h.hart.regs[7]);
+        }
+        // A function that returns elsewhere than after its call: the copy's return leaves.
+        code = callLoop(false, true);
+        c = jit.compile(callLoopRegion(code, true));
+        try (JitHarness h = new JitHarness(false)) {
+            h.hart.regs[6] = 10;
+            h.hart.pc = PC;
+            assertEquals(BlockExit.EXIT_FALL, c.execute(h.hart, 1000));
+            assertEquals(PC + 12, h.hart.pc);
+            assertEquals(5, h.hart.instret);
+            assertEquals(3, h.hart.regs[7]);
+        }
+        jit.shutdown();
+    }
+
     @Test
     void aRegionTooLargeIsCutToFitAndBlocksItCannotLowerAreLeftOut() {
         // 40 blocks of 16 additions each, chained by jumps; one block in the middle has a CSR access.

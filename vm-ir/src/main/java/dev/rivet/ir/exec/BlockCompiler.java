@@ -11,13 +11,13 @@ public interface BlockCompiler {
     void request(Region region, Consumer<CompiledBlock> install);
 
     /**
-     * Warm start: the virtual PCs of the blocks (entry first) of a region that was hot the
-     * last time this guest ran and whose code the compiler holds ready, for a block just
+     * Warm start: the layout (virtual PCs, entry first, and copies) of a region that was hot
+     * the last time this guest ran and whose code the compiler holds ready, for a block just
      * translated at {@code physPc} in {@code mode}; null when there is none. The interpreter
      * then requests that region at once instead of waiting for the block's counter. The
      * compiler still keys the region on its IR, so code decoded from other bytes misses.
      */
-    default long[] warmRegion(long physPc, int mode) {
+    default Region.Layout warmRegion(long physPc, int mode) {
         return null;
     }
 }
