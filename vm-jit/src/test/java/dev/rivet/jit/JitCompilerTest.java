@@ -205,6 +205,20 @@ class JitCompilerTest {
                 : new Region(java.util.List.of(l, c));
     }
 
+    /**
+     * Runs {@code c} on a fresh hart from PC with x6 = 10 and x9 = {@code pointer} for at most
+     * {@code budget} instructions; returns pc, instret, x5, x7 and x1 after it.
+     */
+    private static long[] runCallLoop(CompiledBlock c, long pointer, int budget) {
+        try (JitHarness h = new JitHarness(false)) {
+            h.hart.regs[6] = 10;
+            h.hart.regs[9] = pointer;
+            h.hart.pc = PC;
+            assertEquals(BlockExit.EXIT_FALL, c.execute(h.hart, budget));
+            return new long[] {h.hart.pc, h.hart.instret, h.hart.regs[5], h.hart.regs[7], h.hart.regs[1]};
+        }
+    }
+
     @Test
     void aCalledFunctionCopiedIntoTheRegionKeepsTheLoopInside() {
         for (boolean pointer : new boolean[] {false, true}) {
@@ -212,68 +226,29 @@ class JitCompilerTest {
             JitCompiler jit = new JitCompiler();
             CompiledBlock copied = jit.compile(callLoopRegion(code, true));
             CompiledBlock plain = jit.compile(callLoopRegion(code, false));
-            try (JitHarness h = new JitHarness(false)) {
-                h.hart.regs[6] = 10;
-                h.hart.regs[9] = PC + 0x40;
-                h.hart.pc = PC;
-                // All ten iterations (6 instructions each) in one call: the call and the
-                // return are jumps inside the method.
-                assertEquals(BlockExit.EXIT_FALL, copied.execute(h.hart, 1000), "pointer " + pointer);
-                assertEquals(PC + 12, h.hart.pc);
-                assertEquals(10 * 6, h.hart.instret);
-                assertEquals(30, h.hart.regs[7]);
-                assertEquals(PC + 8, h.hart.regs[1]);
-
-                // Without the copy the call leaves at once.
-                h.hart.regs[5] = 0;
-                h.hart.instret = 0;
-                h.hart.pc = PC;
-                assertEquals(BlockExit.EXIT_FALL, plain.execute(h.hart, 1000));
-                assertEquals(PC + 0x40, h.hart.pc);
-                assertEquals(2, h.hart.instret);
-
-                // The budget is checked on the way into and out of the copy as on any edge:
-                // edges after 2, 5, 6 and 8 instructions, the last at or past 7 leaves.
-                h.hart.regs[5] = 0;
-                h.hart.regs[7] = 0;
-                h.hart.instret = 0;
-                h.hart.pc = PC;
-                copied.execute(h.hart, 7);
-                assertEquals(PC + 0x40, h.hart.pc, "left at the second call");
-                assertEquals(8, h.hart.instret);
-                assertEquals(2, h.hart.regs[5]);
-                assertEquals(3, h.hart.regs[7]);
-            }
+            // All ten iterations (6 instructions each) in one call: the call and the return
+            // are jumps inside the method.
+            assertArrayEquals(new long[] {PC + 12, 60, 10, 30, PC + 8}, runCallLoop(copied, PC + 0x40, 1000),
+                    "pointer " + pointer);
+            // Without the copy the call leaves at once.
+            assertArrayEquals(new long[] {PC + 0x40, 2, 1, 0, PC + 8}, runCallLoop(plain, PC + 0x40, 1000));
+            // The budget is checked on the way into and out of the copy as on any edge:
+            // edges after 2, 5, 6 and 8 instructions, the first at or past 7 leaves (at the
+            // second call).
+            assertArrayEquals(new long[] {PC + 0x40, 8, 2, 3, PC + 8}, runCallLoop(copied, PC + 0x40, 7));
             jit.shutdown();
         }
     }
 
     @Test
     void aCopyOnlyTakesTheJumpsItWasMadeFor() {
-        // Through a pointer to another function: the copy is not taken, the region leaves.
-        int[] code = callLoop(true, false);
         JitCompiler jit = new JitCompiler();
-        CompiledBlock c = jit.compile(callLoopRegion(code, true));
-        try (JitHarness h = new JitHarness(false)) {
-            h.hart.regs[6] = 10;
-            h.hart.regs[9] = PC + 0x44;
-            h.hart.pc = PC;
-            assertEquals(BlockExit.EXIT_FALL, c.execute(h.hart, 1000));
-            assertEquals(PC + 0x44, h.hart.pc);
-            assertEquals(2, h.hart.instret);
-            assertEquals(0, h.hart.regs[7]);
-        }
+        // Through a pointer to another function: the copy is not taken, the region leaves.
+        CompiledBlock c = jit.compile(callLoopRegion(callLoop(true, false), true));
+        assertArrayEquals(new long[] {PC + 0x44, 2, 1, 0, PC + 8}, runCallLoop(c, PC + 0x44, 1000));
         // A function that returns elsewhere than after its call: the copy's return leaves.
-        code = callLoop(false, true);
-        c = jit.compile(callLoopRegion(code, true));
-        try (JitHarness h = new JitHarness(false)) {
-            h.hart.regs[6] = 10;
-            h.hart.pc = PC;
-            assertEquals(BlockExit.EXIT_FALL, c.execute(h.hart, 1000));
-            assertEquals(PC + 12, h.hart.pc);
-            assertEquals(5, h.hart.instret);
-            assertEquals(3, h.hart.regs[7]);
-        }
+        c = jit.compile(callLoopRegion(callLoop(false, true), true));
+        assertArrayEquals(new long[] {PC + 12, 5, 1, 3, PC + 12}, runCallLoop(c, 0, 1000));
         jit.shutdown();
     }
 
