@@ -31,7 +31,7 @@ public final class CodeCache {
     /** Bump when the decoder's IR for the same guest bytes changes. */
     public static final int IR_VERSION = 1;
     /** The on-disk payload format: counters, the region's recipe, class bytes (see {@link #payload}). */
-    public static final int FORMAT_VERSION = 2;
+    public static final int FORMAT_VERSION = 3;
     /** Layer-1 bound: regions kept (their bytes, and shareable classes) for reuse. */
     public static final int DEFAULT_MEMORY_ENTRIES = 20_000;
 

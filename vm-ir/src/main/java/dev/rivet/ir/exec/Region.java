@@ -98,16 +98,6 @@ public record Region(List<IrBlock> blocks, int[] inlinedAt) {
         return inlinedAt[k];
     }
 
-    /** Whether the region holds copies. */
-    public boolean hasCopies() {
-        for (int at : inlinedAt) {
-            if (at >= 0) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     @Override
     public int[] inlinedAt() {
         return inlinedAt.clone();
