@@ -257,9 +257,10 @@ final class RegionBuilder {
                     }
                 }
                 if (isCall(b, i)) {
-                    long callee = op == Op.EXIT ? b.imm(i) : cb.nextFall != null ? cb.nextFall.pc : -1;
-                    if (op == Op.EXIT || cb.nextFall != null) {
-                        callees.put(cb, callee);
+                    if (op == Op.EXIT) {
+                        callees.put(cb, b.imm(i));
+                    } else if (cb.nextFall != null) {
+                        callees.put(cb, cb.nextFall.pc); // the function a pointer called last
                     }
                     consider(b.pc + b.byteLength); // where the call returns
                 }

@@ -65,7 +65,7 @@ public record Region(List<IrBlock> blocks, int[] inlinedAt) {
             for (int k = 0; k < pcs.length; k++) {
                 pcs[k] = r.blocks.get(k).pc;
             }
-            return new Layout(pcs, r.inlinedAt);
+            return new Layout(pcs, r.inlinedAt.clone()); // the region's array stays its own
         }
 
         /** Whether {@code inlinedAt} is well formed for a region (see {@link Region}). */
